@@ -1,0 +1,197 @@
+/*
+ * linkgw plugin SDK — what a plugin exports.
+ *
+ * Copyright (c) the linkgw developers. Licensed under the MIT license.
+ *
+ * A linkgw plugin is a shared object (`.so`) that drives one access network
+ * (a Modbus bus, a KNX line, a Zigbee coordinator …). The host (the linkgw
+ * daemon) loads it with dlopen() and looks up exactly two symbols:
+ *
+ *   1. lgw_plugin_abi()      — ABI negotiation; called first, once per load;
+ *   2. lgw_plugin_register() — the plugin describes itself and registers its
+ *                              callbacks through the opaque lgw_driver_t
+ *                              builder (see the lgw_driver_set_*() functions
+ *                              in host.h).
+ *
+ * Everything else happens through callbacks. A plugin may be instantiated
+ * several times (one instance per conf.d file: two Modbus buses are two
+ * instances of the same plugin), so keep all state in the instance data your
+ * create callback returns, never in globals.
+ *
+ * Threading: every callback below is called on the host's event-loop thread.
+ * A callback must not block: do blocking I/O in lgw_work_submit() jobs or on a
+ * lgw_worker_t, or drive non-blocking file descriptors with lgw_watch_t.
+ *
+ * Versioning: the host passes the ABI versions it implements; the plugin
+ * answers the version it was built for. A plugin built for another major
+ * version, or for a newer minor than the host has, is refused with a message
+ * naming the file and both versions. New capabilities arrive as new
+ * lgw_driver_set_*() functions in later minor versions, so a plugin built
+ * today keeps loading in every later 1.x host.
+ *
+ * Minimal plugin:
+ * @code
+ *   #include <linkgw/linkgw.h>
+ *   LGW_PLUGIN_DEFINE_ABI()
+ *   LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv)
+ *   {
+ *       lgw_driver_set_info(drv, "1.0.0", "my bus driver");
+ *       lgw_driver_set_create(drv, my_create);
+ *       lgw_driver_set_start(drv, my_start);
+ *       lgw_driver_set_stop(drv, my_stop);
+ *       lgw_driver_set_destroy(drv, my_destroy);
+ *       return LGW_OK;
+ *   }
+ * @endcode
+ */
+#ifndef LINKGW_PLUGIN_H
+#define LINKGW_PLUGIN_H
+
+#include "common.h"
+#include "value.h"
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===== Exports ============================================================ */
+
+/**
+ * ABI negotiation. Called once, right after dlopen(), before anything else.
+ *
+ * @param host_versions  the ABI versions the host implements, each encoded with
+ *                       LGW_ABI_ENCODE(major, highest minor of that major);
+ * @param count          number of entries in @p host_versions.
+ * @return the encoded ABI version the plugin implements. If it can implement
+ *         none of the offered majors it still returns the version it was built
+ *         for, so the host can name it in its refusal.
+ *
+ * LGW_PLUGIN_DEFINE_ABI() defines this function for plugins that implement
+ * exactly the version of the headers they were built with — almost all do.
+ */
+LGW_PLUGIN_EXPORT int lgw_plugin_abi(const int *host_versions, int count);
+
+/**
+ * Registration. Called once per load, after a successful negotiation.
+ * Set the driver's information and callbacks with the lgw_driver_set_*()
+ * functions of host.h. Return LGW_OK, or a negative lgw_result_t to refuse to
+ * load (say why with lgw_log(NULL, …) first).
+ */
+LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv);
+
+/** Defines lgw_plugin_abi() as "the ABI version of these headers". */
+#define LGW_PLUGIN_DEFINE_ABI()                                                  \
+    LGW_PLUGIN_EXPORT int lgw_plugin_abi(const int *host_versions, int count)    \
+    {                                                                            \
+        (void)host_versions;                                                     \
+        (void)count;                                                             \
+        return LGW_ABI_VERSION;                                                  \
+    }
+
+/* ===== Callbacks (registered with the lgw_driver_set_*() functions) ======= */
+
+/**
+ * @brief Create an instance from its settings. Required.
+ *
+ * Validate @p settings with the functions of config.h (their errors carry file
+ * and line), allocate your instance state and store it in @p *data: the host
+ * passes it back to every other callback. Do not start I/O yet; declare your
+ * device models (lgw_model_new()) here or in start. This callback also runs
+ * for `linkgw --check-config`, in which case start is never called.
+ *
+ * @param inst      the host's handle for this instance (keep it: every host
+ *                  function takes it);
+ * @param settings  the `settings` group of the instance's conf.d file (an empty
+ *                  group when the file has none); borrowed, valid during the call;
+ * @param data      out: the instance data.
+ * @return LGW_OK, or a negative lgw_result_t (record config errors first).
+ */
+typedef int (*lgw_create_cb)(lgw_instance_t *inst, const lgw_config_t *settings, void **data);
+
+/**
+ * @brief Start the instance. Required.
+ *
+ * Open connections, start timers and watches, report the devices already known
+ * (lgw_device_add()). Failures to reach the access network are *not* errors:
+ * keep retrying with backoff and report devices offline meanwhile. Return an
+ * error only for problems a retry cannot fix.
+ */
+typedef int (*lgw_start_cb)(void *data);
+
+/**
+ * @brief Stop the instance. Required.
+ *
+ * Stop timers and watches, finish or cancel outstanding requests
+ * (lgw_request_done()), join your threads. After this callback returns the
+ * plugin must not call any reporting function for this instance. The host
+ * stops an instance on shutdown and when its conf.d file changes or goes away.
+ */
+typedef void (*lgw_stop_cb)(void *data);
+
+/**
+ * @brief Free the instance data. Required.
+ *
+ * Called after stop (or after create only, for --check-config and on create
+ * failure paths where @p data was set). Free timers, watches and workers here
+ * at the latest.
+ */
+typedef void (*lgw_destroy_cb)(void *data);
+
+/**
+ * @brief Start or stop a discovery scan of the access network. Optional.
+ *
+ * While enabled, report every device you find with lgw_device_add(). Scans
+ * may end by themselves; the host may call again with @p enable false at any
+ * time. Return LGW_OK or LGW_ENOTSUP.
+ */
+typedef int (*lgw_discovery_cb)(void *data, bool enable);
+
+/**
+ * @brief Write properties of a device. Optional (LGW_REPLY_REQUEST_ERROR if absent).
+ *
+ * @p values is a struct: each member is one of the device model's points
+ * (by the point names the plugin declared) with a value already validated and
+ * converted by the host. Perform the write without blocking and complete @p req
+ * with lgw_request_done() — from any thread, exactly once, typically a few
+ * milliseconds later. The request also times out on the host side; completing
+ * it after that is harmless.
+ *
+ * @return LGW_OK when the request was accepted (and will be completed);
+ *         a negative lgw_result_t to fail it at once (the host completes it).
+ */
+typedef int (*lgw_write_cb)(void *data, lgw_request_t *req, const char *device_id, const lgw_value_t *values);
+
+/**
+ * @brief Read properties of a device now. Optional.
+ *
+ * @p names is an array of text values (point names). Add each value read with
+ * lgw_request_add_output() and complete with lgw_request_done(). When a plugin
+ * has no read callback the host answers property reads from the last reported
+ * values.
+ */
+typedef int (*lgw_read_cb)(void *data, lgw_request_t *req, const char *device_id, const lgw_value_t *names);
+
+/**
+ * @brief Invoke a service (command) of a device. Optional.
+ *
+ * @p service is the service name the plugin declared in the device's model;
+ * @p input is a struct of its input arguments (possibly empty). Put output
+ * arguments with lgw_request_add_output() and complete with lgw_request_done().
+ */
+typedef int (*lgw_invoke_cb)(void *data, lgw_request_t *req, const char *device_id, const char *service,
+                             const lgw_value_t *input);
+
+/**
+ * @brief Remove a device from the access network. Optional.
+ *
+ * Called when the device was deleted in the cloud or by the operator: unpair
+ * it, forget it, stop polling it. Complete @p req with LGW_REPLY_SUCCESS once
+ * done. Do not call lgw_device_gone() for it: the host already forgot it.
+ */
+typedef int (*lgw_remove_cb)(void *data, lgw_request_t *req, const char *device_id);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LINKGW_PLUGIN_H */
