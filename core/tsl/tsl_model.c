@@ -3,7 +3,7 @@
  * the accepted format and the decisions taken on ambiguous points).
  */
 #include "tsl_model.h"
-#include "tsl_num.h"
+#include "tsl_internal.h"
 
 #include <float.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Strict number parsing for gw_tsl (see tsl_num.h). */
-#include "tsl_num.h"
+#include "tsl_internal.h"
 
 #include <errno.h>
 #include <math.h>

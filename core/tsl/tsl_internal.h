@@ -1,14 +1,20 @@
 /*
- * Strict number parsing shared by the TSL model parser, the validators and
- * the converters (internal to gw_tsl). Unlike strtod/strtoll these accept
- * only the JSON number grammar: no leading spaces or '+', no hex, no
+ * Internals shared by the files of gw_tsl (not part of its API): strict
+ * number parsing and error filling. Unlike strtod/strtoll the number parsers
+ * accept only the JSON number grammar: no leading spaces or '+', no hex, no
  * "inf"/"nan", nothing after the number.
  */
-#ifndef GW_TSL_NUM_H
-#define GW_TSL_NUM_H
+#ifndef GW_TSL_INTERNAL_H
+#define GW_TSL_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <linkgw/common.h>
+
+struct gw_tsl_err;
+
+/** Fills @p err (may be NULL) with @p code, @p path and "path: message"; returns @p code. */
+int gw_tsl_err_set(struct gw_tsl_err *err, int code, const char *path, const char *fmt, ...) LGW_PRINTF(4, 5);
 
 /** Parses an integer "-?[0-9]+" into @p out. False on syntax or int64 overflow. */
 bool gw_tsl_num_int64(const char *s, int64_t *out);
