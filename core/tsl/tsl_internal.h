@@ -9,12 +9,24 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
+#include <jansson.h>
 #include <linkgw/common.h>
 
 struct gw_tsl_err;
 
 /** Fills @p err (may be NULL) with @p code, @p path and "path: message"; returns @p code. */
 int gw_tsl_err_set(struct gw_tsl_err *err, int code, const char *path, const char *fmt, ...) LGW_PRINTF(4, 5);
+
+struct gw_tsl_param;
+
+/**
+ * Checks a JSON object of named arguments against @p defs (event output,
+ * service input/output): unknown names 460, a missing one @p missing_code
+ * (0 = allowed), each value by its type. @p what names the list in messages.
+ */
+int gw_tsl_check_params(const struct gw_tsl_param *defs, size_t n, const json_t *obj, int missing_code,
+                        const char *what, unsigned flags, struct gw_tsl_err *err);
 
 /** Parses an integer "-?[0-9]+" into @p out. False on syntax or int64 overflow. */
 bool gw_tsl_num_int64(const char *s, int64_t *out);

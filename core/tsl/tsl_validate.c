@@ -407,7 +407,7 @@ int gw_tsl_check_property_post(const gw_tsl_model_t *m, const json_t *params, un
  * Checks an object of named params against @p defs: unknown names are 460;
  * when @p missing_code is non-zero, a missing one is reported with it.
  */
-static int check_params(const gw_tsl_param_t *defs, size_t n, const json_t *obj, int missing_code,
+int gw_tsl_check_params(const gw_tsl_param_t *defs, size_t n, const json_t *obj, int missing_code,
                         const char *what, unsigned flags, gw_tsl_err_t *err)
 {
     if (!json_is_object(obj))
@@ -435,7 +435,7 @@ int gw_tsl_check_event_output(const gw_tsl_model_t *m, const char *event, const 
     const gw_tsl_event_t *e = gw_tsl_model_event(m, event);
     if (!e)
         return gw_tsl_err_set(err, GW_TSL_E_EVENT_UNKNOWN, event, "event not defined in the TSL");
-    return check_params(e->output, e->n_output, value, 0, "event", flags, err);
+    return gw_tsl_check_params(e->output, e->n_output, value, 0, "event", flags, err);
 }
 
 int gw_tsl_check_event_post(const gw_tsl_model_t *m, const char *event, const json_t *params, unsigned flags,
@@ -461,7 +461,7 @@ int gw_tsl_check_service_input(const gw_tsl_model_t *m, const char *service, con
     const gw_tsl_service_t *s = gw_tsl_model_service(m, service);
     if (!s)
         return gw_tsl_err_set(err, GW_TSL_E_SERVICE_UNKNOWN, service, "service not defined in the TSL");
-    return check_params(s->input, s->n_input, params, GW_TSL_E_INPUT_MISSING, "service", flags, err);
+    return gw_tsl_check_params(s->input, s->n_input, params, GW_TSL_E_INPUT_MISSING, "service", flags, err);
 }
 
 int gw_tsl_check_service_output(const gw_tsl_model_t *m, const char *service, const json_t *data, unsigned flags,
@@ -470,7 +470,7 @@ int gw_tsl_check_service_output(const gw_tsl_model_t *m, const char *service, co
     const gw_tsl_service_t *s = gw_tsl_model_service(m, service);
     if (!s)
         return gw_tsl_err_set(err, GW_TSL_E_SERVICE_UNKNOWN, service, "service not defined in the TSL");
-    return check_params(s->output, s->n_output, data, 0, "service output", flags, err);
+    return gw_tsl_check_params(s->output, s->n_output, data, 0, "service output", flags, err);
 }
 
 int gw_tsl_check_property_set(const gw_tsl_model_t *m, const json_t *params, unsigned flags, gw_tsl_err_t *err)
