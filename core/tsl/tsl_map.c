@@ -38,6 +38,7 @@ static void cerr(mctx_t *c, const config_setting_t *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    gw_tsl_utf8_fix(msg);
     c->fn(c->ctx, src_file(s), s ? (int)config_setting_source_line(s) : 0, msg);
 }
 
@@ -54,6 +55,7 @@ static void cerr_at(mctx_t *c, const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    gw_tsl_utf8_fix(msg);
     c->fn(c->ctx, file, line, msg);
 }
 
