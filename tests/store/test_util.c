@@ -85,3 +85,44 @@ void tu_sql(const char *db_path, const char *sql)
         fail_msg("%s: %s", sql, msg ? msg : "?");
     sqlite3_close(db);
 }
+
+long long tu_sql_int(const char *db_path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_open(db_path, &db) != SQLITE_OK || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    if (sqlite3_step(s) != SQLITE_ROW)
+        fail_msg("%s: no row", sql);
+    long long v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+void tu_flip_blob_bit(const char *db_path, const char *table, const char *col, const char *where, int offset)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s", col, table, where);
+    if (sqlite3_open(db_path, &db) != SQLITE_OK || sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_step(s) != SQLITE_ROW)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    int n = sqlite3_column_bytes(s, 0);
+    if (offset >= n)
+        fail_msg("blob of %d bytes, offset %d", n, offset);
+    unsigned char *buf = malloc((size_t)n);
+    memcpy(buf, sqlite3_column_blob(s, 0), (size_t)n);
+    sqlite3_finalize(s);
+    buf[offset] ^= 1;
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?1 WHERE %s", table, col, where);
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_bind_blob(s, 1, buf, n, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    free(buf);
+}

@@ -27,6 +27,10 @@ bool tu_file_contains(const char *path, const void *needle, size_t n);
 gw_store_t *tu_open(const char *dir, const gw_store_options_t *opts);
 /** Runs one SQL statement on the database file directly (to tamper with it). */
 void tu_sql(const char *db_path, const char *sql);
+/** Runs a query returning one integer. */
+long long tu_sql_int(const char *db_path, const char *sql);
+/** Flips the lowest bit of byte @p offset of a blob column in the row matching @p where. */
+void tu_flip_blob_bit(const char *db_path, const char *table, const char *col, const char *where, int offset);
 
 #define TU_OK(expr)                                                                                  \
     do {                                                                                             \
