@@ -59,7 +59,8 @@ static uint64_t seed_from_name(const char *name)
 static void get_double_range(const lgw_config_t *c, const char *name, double *out, double min, double max)
 {
     if (lgw_config_get_double(c, name, out) == LGW_OK && (*out < min || *out > max))
-        lgw_config_error(lgw_config_child(c, name), "%s must be %g..%g", name, min, max);
+        lgw_config_error(lgw_config_child(c, name), "setting '%s' must be between %g and %g, not %g", name, min,
+                         max, *out);
 }
 
 /*
@@ -87,7 +88,7 @@ static void read_flapping(struct sim_conf *conf, const lgw_config_t *settings)
     if (!f)
         return;
     if (lgw_config_kind(f) != LGW_CFG_GROUP) {
-        lgw_config_error(f, "flapping must be a group { probability = …; interval_ms = …; }");
+        lgw_config_error(f, "setting 'flapping' must be a group { probability = …; interval_ms = …; }");
         return;
     }
     lgw_config_check_keys(f, flap_keys);
@@ -110,7 +111,7 @@ static bool read_group(const struct sim_model *model, const lgw_config_t *settin
     if (!g)
         return false;
     if (lgw_config_kind(g) != LGW_CFG_GROUP) {
-        lgw_config_error(g, "%s must be a group { count = …; interval_ms = …; }", model->name);
+        lgw_config_error(g, "setting '%s' must be a group { count = …; interval_ms = …; }", model->name);
         return false;
     }
 
@@ -133,7 +134,7 @@ static bool read_group(const struct sim_model *model, const lgw_config_t *settin
             strcpy(gc->prefix, prefix);
         else
             lgw_config_error(gc->prefix_node,
-                             "prefix must be 1..%d characters of A-Z a-z 0-9 - _ . : @", SIM_PREFIX_MAX);
+                             "setting 'prefix' must be 1 to %d characters of A-Z a-z 0-9 - _ . : @", SIM_PREFIX_MAX);
     } else {
         gc->prefix_node = g;
     }

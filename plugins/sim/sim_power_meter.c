@@ -25,9 +25,9 @@ static void meter_defaults(union sim_params *p)
 static void meter_configure(const lgw_config_t *group, union sim_params *p)
 {
     if (lgw_config_get_double(group, "watts", &p->meter.watts) == LGW_OK && p->meter.watts < 0)
-        lgw_config_error(lgw_config_child(group, "watts"), "watts must be >= 0");
+        lgw_config_error(lgw_config_child(group, "watts"), "setting 'watts' must be >= 0");
     if (lgw_config_get_double(group, "noise", &p->meter.noise) == LGW_OK && p->meter.noise < 0)
-        lgw_config_error(lgw_config_child(group, "noise"), "noise must be >= 0");
+        lgw_config_error(lgw_config_child(group, "noise"), "setting 'noise' must be >= 0");
 }
 
 static int meter_declare(lgw_instance_t *inst)

@@ -32,10 +32,10 @@ static void thermo_configure(const lgw_config_t *group, union sim_params *p)
     lgw_config_get_double(group, "base", &p->thermo.base);
     lgw_config_get_double(group, "threshold", &p->thermo.threshold);
     if (lgw_config_get_double(group, "noise", &p->thermo.noise) == LGW_OK && p->thermo.noise < 0)
-        lgw_config_error(lgw_config_child(group, "noise"), "noise must be >= 0");
+        lgw_config_error(lgw_config_child(group, "noise"), "setting 'noise' must be >= 0");
     if (lgw_config_get_double(group, "humidity", &p->thermo.humidity) == LGW_OK &&
         (p->thermo.humidity < 0 || p->thermo.humidity > 100))
-        lgw_config_error(lgw_config_child(group, "humidity"), "humidity must be 0..100");
+        lgw_config_error(lgw_config_child(group, "humidity"), "setting 'humidity' must be between 0 and 100");
 }
 
 static int thermo_declare(lgw_instance_t *inst)
