@@ -495,6 +495,25 @@ static void test_learn(void **state)
     assert_false(has_prefix(h, mark, "add ga-"));
 }
 
+/* knxd not there: writes fail with 100001, devices stay offline, stop works while retrying. */
+static void test_not_connected(void **state)
+{
+    h_t *h = *state;
+    char url[160];
+    snprintf(url, sizeof url, "local:%s/absent.sock", h->knxd.dir);
+    start_plugin(h, url, NULL);
+    assert_true(wait_line(h, 0, "add light-1 dimmer"));
+    for (int i = 0; i < 20; i++) /* a few failed attempts */
+        run_once(h);
+    lgw_value_t *v = lgw_value_new_struct();
+    lgw_value_struct_set(v, "power", lgw_value_new_bool(true));
+    gw_hub_write(h->host.hub, "knx", "light-1", v, on_done, h);
+    lgw_value_free(v);
+    assert_true(wait_line(h, 0, "done 100001 knxd is not connected"));
+    assert_false(has_prefix(h, 0, "online "));
+    assert_false(has_prefix(h, 0, "bus "));
+}
+
 /* The ip:HOST:PORT form of the URL (knxd -i on a free loopback port). */
 static void test_ip_url(void **state)
 {
@@ -515,6 +534,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_url, setup_tcp, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
