@@ -137,6 +137,12 @@ static void poll_work(void *data)
     for (size_t i = 0; i < nb; i++) {
         const mb_block_t *blk = &g->blocks[i];
         int e = mb_bus_read_block(b, blk, j->regs + g->block_off[i], j->bits + g->block_off[i]);
+        if (e == EMBBADDATA && !b->rtu) {
+            /* most likely a late reply to an earlier, timed-out request
+             * (wrong transaction id): drop it and ask once more */
+            mb_bus_failed(b, e);
+            e = mb_bus_read_block(b, blk, j->regs + g->block_off[i], j->bits + g->block_off[i]);
+        }
         j->blk_err[i] = e;
         if (e == 0 || mb_err_is_exception(e)) {
             j->answered = true;
