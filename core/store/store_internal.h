@@ -11,7 +11,7 @@
 #include "store.h"
 
 #define GW_STORE_KEY_LEN 32
-#define GW_STORE_STMT_CACHE 64
+#define GW_STORE_STMT_CACHE 128
 
 struct gw_store {
     sqlite3 *db;
