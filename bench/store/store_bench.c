@@ -10,7 +10,9 @@
  *   - drain: read the oldest 50 (a history/post worth) + ack them by range, entries/s.
  * Bounded run (a few seconds; --quick: well under one). Prints numbers, asserts nothing.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,9 @@
  * gw_store: opening (directory and file modes, schema version, options), key/value table, gateway
  * identity, credentials, LocalTopoList / RemovedDevList and batches.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,9 @@
  * same database, cycling through synchronous=FULL, NORMAL, and FULL with journal_sync_normal; the
  * first round is killed during open.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
