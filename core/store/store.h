@@ -99,6 +99,9 @@ typedef struct {
  * in the options; the schema is migrated to the current version (PRAGMA user_version), each step in
  * one transaction.
  *
+ * The process umask is set to 077 for the duration of the open (it is process-wide: open the store
+ * at startup, before other threads create files).
+ *
  * The database remembers a check value sealed with the key: if store.key is missing while the
  * database holds secrets, or another key file is present, open fails with GW_STORE_ECRYPTO rather
  * than silently creating a new key and losing every secret.
