@@ -105,7 +105,7 @@ int gw_journal_append(gw_store_t *st, const gw_journal_rec_t *rec, uint64_t *seq
     if (size > st->journal_budget)
         return st_fail(st, GW_STORE_EINVAL, "journal entry %s (%llu bytes) is larger than the whole budget",
                        rec->identifier, (unsigned long long)size);
-    if ((rc = st_tx_begin(st)) != GW_STORE_OK)
+    if ((rc = st_tx_begin_journal(st)) != GW_STORE_OK)
         return rc;
     if ((rc = enforce_budget(st, size)) != GW_STORE_OK)
         return st_tx_end(st, rc);
@@ -213,7 +213,7 @@ int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *remov
         *removed = 0;
     if (n && !seqs)
         return st_fail(st, GW_STORE_EINVAL, "no sequence numbers");
-    int rc = st_tx_begin(st);
+    int rc = st_tx_begin_journal(st);
     if (rc != GW_STORE_OK)
         return rc;
     size_t done = 0;
@@ -246,7 +246,7 @@ int gw_journal_ack_range(gw_store_t *st, uint64_t first, uint64_t last, size_t *
         *removed = 0;
     if (first > last)
         return st_fail(st, GW_STORE_EINVAL, "empty sequence range");
-    int rc = st_tx_begin(st);
+    int rc = st_tx_begin_journal(st);
     if (rc != GW_STORE_OK)
         return rc;
     sqlite3_stmt *s = st_stmt(st, "DELETE FROM journal WHERE seq BETWEEN ?1 AND ?2");
@@ -308,7 +308,7 @@ int gw_journal_set_budget(gw_store_t *st, uint64_t max_bytes)
         return st_fail(st, GW_STORE_EINVAL, "journal budget must be positive");
     uint64_t old = st->journal_budget;
     st->journal_budget = max_bytes;
-    int rc = st_tx_begin(st);
+    int rc = st_tx_begin_journal(st);
     if (rc == GW_STORE_OK)
         rc = st_tx_end(st, enforce_budget(st, 0));
     if (rc != GW_STORE_OK)

@@ -16,8 +16,9 @@
  * way; acking it later is harmless.
  *
  * Cost: each append outside a batch is one transaction with an fsync (see gw_store_options_t).
- * Producers should group appends with gw_store_batch_begin()/gw_store_batch_commit() — e.g. every
- * value that arrived during one loop iteration — for one fsync per batch; bench/store measures both.
+ * Producers should group appends with gw_journal_batch_begin()/gw_store_batch_commit() — e.g. every
+ * value that arrived during one loop iteration — for one commit per batch; with the option
+ * journal_sync_normal (store.h) journal commits skip the fsync. bench/store measures each case.
  */
 #ifndef LINKGW_CORE_STORE_JOURNAL_H
 #define LINKGW_CORE_STORE_JOURNAL_H
@@ -67,6 +68,15 @@ typedef struct {
     uint64_t acked;          /**< entries acknowledged since the database was created */
     uint64_t last_seq;       /**< highest sequence ever assigned; 0 if none */
 } gw_journal_stats_t;
+
+/**
+ * Opens a batch for journal operations only (appends, reads, acks); commit or roll it back with
+ * gw_store_batch_commit() / gw_store_batch_rollback(). Same as gw_store_batch_begin(), except that
+ * with the journal_sync_normal option the batch commits with synchronous=NORMAL, and that any
+ * other mutation inside it fails with GW_STORE_ESTATE (so a secret or a topology change is never
+ * committed with the relaxed setting). ESTATE if a batch is already open.
+ */
+int gw_journal_batch_begin(gw_store_t *st);
 
 /** Bytes an entry counts against the budget: its strings plus a fixed 48-byte row overhead. */
 uint64_t gw_journal_entry_size(const gw_journal_rec_t *rec);

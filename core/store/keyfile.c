@@ -6,7 +6,9 @@
  * first starts racing never replace each other's key, then the directory fsync'ed so the name
  * survives a power loss. A reader never sees a partial key.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* renameat2, RENAME_NOREPLACE */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

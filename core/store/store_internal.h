@@ -11,7 +11,7 @@
 #include "store.h"
 
 #define GW_STORE_KEY_LEN 32
-#define GW_STORE_STMT_CACHE 64
+#define GW_STORE_STMT_CACHE 128
 
 struct gw_store {
     sqlite3 *db;
@@ -20,6 +20,10 @@ struct gw_store {
     char *db_path;
     char *key_path;
     bool in_batch;
+    bool sync_normal;          /* the store's synchronous setting is NORMAL */
+    bool journal_sync_normal;  /* option: journal transactions commit with NORMAL */
+    bool relaxed_now;          /* the current transaction switched to NORMAL */
+    bool batch_journal;        /* the open batch came from gw_journal_batch_begin */
     uint64_t journal_budget;
     char err[256];
     struct {
@@ -43,8 +47,12 @@ void st_clear_err(gw_store_t *st);
 sqlite3_stmt *st_stmt(gw_store_t *st, const char *sql);
 /** Runs a statement without result rows through the cache. */
 int st_exec(gw_store_t *st, const char *sql);
-/** Starts a mutation: BEGIN IMMEDIATE, or SAVEPOINT inside a batch. */
+/** Starts a mutation: BEGIN IMMEDIATE, or SAVEPOINT inside a batch (ESTATE inside a journal
+ *  batch: those hold journal operations only). */
 int st_tx_begin(gw_store_t *st);
+/** Same for a journal mutation: with the journal_sync_normal option and outside a batch, the
+ *  transaction commits with synchronous=NORMAL. */
+int st_tx_begin_journal(gw_store_t *st);
 /** Ends it: commit/release if @p rc >= 0, roll back otherwise. Returns @p rc, or GW_STORE_EIO if
  *  the commit itself failed (then everything was rolled back). */
 int st_tx_end(gw_store_t *st, int rc);

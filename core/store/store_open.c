@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "journal.h"
 #include "store_internal.h"
 
 #define DB_NAME "linkgw.db"
@@ -149,12 +150,54 @@ int st_exec(gw_store_t *st, const char *sql)
     return GW_STORE_OK;
 }
 
-int st_tx_begin(gw_store_t *st)
+static int tx_end(gw_store_t *st, int rc);
+
+static int tx_begin(gw_store_t *st)
 {
     return st_exec(st, st->in_batch ? "SAVEPOINT gw_op" : "BEGIN IMMEDIATE");
 }
 
+int st_tx_begin(gw_store_t *st)
+{
+    if (st->in_batch && st->batch_journal)
+        return st_fail(st, GW_STORE_ESTATE, "a journal batch holds journal operations only");
+    return tx_begin(st);
+}
+
+int st_tx_begin_journal(gw_store_t *st)
+{
+    if (!st->in_batch && st->journal_sync_normal && !st->sync_normal) {
+        int rc = st_exec(st, "PRAGMA synchronous=NORMAL");
+        if (rc != GW_STORE_OK)
+            return rc;
+        st->relaxed_now = true;
+    }
+    int rc = tx_begin(st);
+    if (rc != GW_STORE_OK && st->relaxed_now) {
+        st->relaxed_now = false;
+        st_exec(st, "PRAGMA synchronous=FULL");
+    }
+    return rc;
+}
+
+/** Puts synchronous back to FULL after a relaxed journal transaction ended. */
+static int restore_sync(gw_store_t *st, int rc)
+{
+    if (!st->relaxed_now)
+        return rc;
+    st->relaxed_now = false;
+    int r = st_exec(st, "PRAGMA synchronous=FULL");
+    return rc < 0 ? rc : (r == GW_STORE_OK ? rc : r);
+}
+
 int st_tx_end(gw_store_t *st, int rc)
+{
+    if (st->in_batch) /* a savepoint: the batch's commit restores the setting */
+        return tx_end(st, rc);
+    return restore_sync(st, tx_end(st, rc));
+}
+
+static int tx_end(gw_store_t *st, int rc)
 {
     if (st->in_batch) {
         if (rc < 0) {
@@ -186,23 +229,29 @@ int st_tx_end(gw_store_t *st, int rc)
     return rc;
 }
 
-int gw_store_batch_begin(gw_store_t *st)
+static int batch_begin(gw_store_t *st, bool journal)
 {
     st_clear_err(st);
     if (st->in_batch)
         return st_fail(st, GW_STORE_ESTATE, "a batch is already open");
-    int rc = st_exec(st, "BEGIN IMMEDIATE");
-    if (rc == GW_STORE_OK)
+    int rc = journal ? st_tx_begin_journal(st) : tx_begin(st);
+    if (rc == GW_STORE_OK) {
         st->in_batch = true;
+        st->batch_journal = journal;
+    }
     return rc;
 }
+
+int gw_store_batch_begin(gw_store_t *st) { return batch_begin(st, false); }
+
+int gw_journal_batch_begin(gw_store_t *st) { return batch_begin(st, true); }
 
 int gw_store_batch_commit(gw_store_t *st)
 {
     st_clear_err(st);
     if (!st->in_batch)
         return st_fail(st, GW_STORE_ESTATE, "no batch is open");
-    st->in_batch = false;
+    st->in_batch = st->batch_journal = false;
     return st_tx_end(st, GW_STORE_OK);
 }
 
@@ -211,10 +260,11 @@ int gw_store_batch_rollback(gw_store_t *st)
     st_clear_err(st);
     if (!st->in_batch)
         return st_fail(st, GW_STORE_ESTATE, "no batch is open");
-    st->in_batch = false;
+    st->in_batch = st->batch_journal = false;
+    int rc = GW_STORE_OK;
     if (!sqlite3_get_autocommit(st->db))
-        return st_exec(st, "ROLLBACK");
-    return GW_STORE_OK;
+        rc = st_exec(st, "ROLLBACK");
+    return restore_sync(st, rc);
 }
 
 bool gw_store_in_batch(const gw_store_t *st) { return st->in_batch; }
@@ -426,6 +476,8 @@ int gw_store_open(const char *state_dir, const gw_store_options_t *opts, gw_stor
         return GW_STORE_ENOMEM;
     }
     st->journal_budget = o->journal_max_bytes ? o->journal_max_bytes : 16u * 1024 * 1024;
+    st->sync_normal = o->sync_normal;
+    st->journal_sync_normal = o->journal_sync_normal;
     st->dir = strdup(state_dir);
     st->db_path = path_join(state_dir, DB_NAME);
     st->key_path = path_join(state_dir, KEY_NAME);

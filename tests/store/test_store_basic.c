@@ -2,7 +2,9 @@
  * gw_store: opening (directory and file modes, schema version, options), key/value table, gateway
  * identity, credentials, LocalTopoList / RemovedDevList and batches.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +136,46 @@ static void test_schema_version_too_new(void **state)
     assert_non_null(strstr(err, "newer"));
     tu_sql(db, "PRAGMA user_version=1");
     fx->st = tu_open(fx->dir, NULL);
+    free(db);
+}
+
+static void test_integrity_check_detects_damage(void **state)
+{
+    fx_t *fx = *state;
+    fx->st = tu_open(fx->dir, NULL);
+    TU_OK(gw_store_batch_begin(fx->st));
+    char key[32], val[600];
+    memset(val, 'v', sizeof val - 1);
+    val[sizeof val - 1] = '\0';
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "key%03d", i);
+        TU_OK(gw_store_kv_set(fx->st, key, val));
+    }
+    TU_OK(gw_store_batch_commit(fx->st));
+    TU_OK(gw_store_integrity_check(fx->st));
+    gw_store_close(fx->st);
+    fx->st = NULL;
+    /* scribble over the middle of the file (well past the header and schema pages) */
+    char *db = tu_path(fx->dir, "linkgw.db");
+    FILE *f = fopen(db, "r+b");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    assert_true(len > 64 * 1024);
+    fseek(f, len / 2, SEEK_SET);
+    char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 37 + 11);
+    assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    fclose(f);
+    gw_store_options_t o = {.integrity_check = true};
+    gw_store_t *st = NULL;
+    char err[256] = "";
+    int rc = gw_store_open(fx->dir, &o, &st, err, sizeof err);
+    print_message("damaged database refused: %d (%s)\n", rc, err);
+    assert_true(rc == GW_STORE_ECORRUPT || rc == GW_STORE_EIO);
+    assert_null(st);
+    assert_true(err[0] != '\0');
     free(db);
 }
 
@@ -447,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_fixes_loose_db_mode_and_reopens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_version_too_new, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_integrity_check_detects_damage, setup, teardown),
         cmocka_unit_test(test_rc_strings_and_validation),
         cmocka_unit_test_setup_teardown(test_kv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gateway_identity, setup, teardown),

@@ -8,9 +8,12 @@
  * reopens the store with the integrity check, and replays the same stream on an in-memory model:
  * the database must equal the model after exactly `ops` or `ops + 1` operations (the last one may
  * have committed before its counter) — never anything in between. Several rounds continue the
- * same database, alternating synchronous=FULL and NORMAL, the first one killed during open.
+ * same database, cycling through synchronous=FULL, NORMAL, and FULL with journal_sync_normal; the
+ * first round is killed during open.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -174,6 +177,9 @@ static void model_apply(model_t *m, uint64_t i)
 
 /* ------------------------------------------------------------------ the child */
 
+/** Journal appends go through gw_journal_batch_begin (true) or gw_store_batch_begin (false). */
+static bool journal_batches;
+
 static int store_apply(gw_store_t *st, uint64_t i)
 {
     op_t op = op_of(i);
@@ -207,7 +213,7 @@ static int store_apply(gw_store_t *st, uint64_t i)
         rc = gw_store_cred_put(st, PK, dn, sec, GW_CRED_REGISTERED);
         break;
     case OP_APPEND:
-        if ((rc = gw_store_batch_begin(st)) != GW_STORE_OK)
+        if ((rc = (journal_batches ? gw_journal_batch_begin(st) : gw_store_batch_begin(st))) != GW_STORE_OK)
             return rc;
         for (int j = 0; j < op.count && rc == GW_STORE_OK; j++) {
             char jdn[16], val[48];
@@ -234,9 +240,20 @@ static int store_apply(gw_store_t *st, uint64_t i)
     return rc == GW_STORE_NOTFOUND ? GW_STORE_OK : rc;
 }
 
-static void child(const char *dir, bool sync_normal, int ready_fd)
+/** Round r's synchronous settings: FULL, NORMAL, FULL with journal commits at NORMAL. */
+static gw_store_options_t mode_of(int round)
 {
-    gw_store_options_t o = {.sync_normal = sync_normal, .journal_max_bytes = BUDGET};
+    gw_store_options_t o = {.sync_normal = round % 3 == 1, .journal_sync_normal = round % 3 == 2,
+                            .journal_max_bytes = BUDGET};
+    return o;
+}
+
+static const char *const mode_names[] = {"synchronous=FULL", "synchronous=NORMAL", "FULL, journal NORMAL"};
+
+static void child(const char *dir, int round, int ready_fd)
+{
+    gw_store_options_t o = mode_of(round);
+    journal_batches = o.journal_sync_normal;
     gw_store_t *st = NULL;
     char err[256];
     if (gw_store_open(dir, &o, &st, err, sizeof err) != GW_STORE_OK) {
@@ -352,7 +369,7 @@ static void test_kill9_rounds(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             close(fds[0]);
-            child(dir, round % 2 == 1, fds[1]);
+            child(dir, round, fds[1]);
         }
         close(fds[1]);
         if (round == 0) {
@@ -410,7 +427,7 @@ static void test_kill9_rounds(void **state)
         /* record what really committed, so the next child continues the stream from there */
         TU_OK(gw_store_kv_set_i64(st, "ops", actual));
         print_message("round %d: %s, killed after %" PRId64 " ops (%+" PRId64 "), state consistent\n", round,
-                      round % 2 ? "synchronous=NORMAL" : "synchronous=FULL", actual, actual - committed);
+                      mode_names[round % 3], actual, actual - committed);
         committed = actual;
         gw_store_close(st);
         checked_rounds++;

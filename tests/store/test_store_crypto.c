@@ -3,7 +3,9 @@
  * ciphertexts fail cleanly with GW_STORE_ECRYPTO, a wrong/missing/loose key file is refused at
  * open, and no error message carries a secret.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

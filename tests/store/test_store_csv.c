@@ -2,7 +2,9 @@
  * Credentials CSV ("Batch Add" export): dialect tolerance, "file:line: message" rejections that
  * never echo a secret, and the all-or-nothing import into the credential table.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

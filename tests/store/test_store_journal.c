@@ -286,6 +286,46 @@ static void test_batch(void **state)
     assert_int_equal(s.dropped, 115);
 }
 
+static void test_journal_sync_normal_and_journal_batches(void **state)
+{
+    fx_t *fx = *state;
+    gw_store_close(fx->st);
+    gw_store_options_t o = {.journal_sync_normal = true};
+    fx->st = tu_open(fx->dir, &o);
+    assert_int_equal(put(fx->st, 1), 1);
+    TU_OK(gw_store_kv_set(fx->st, "after", "relaxed append")); /* back to FULL, still works */
+    TU_OK(gw_journal_batch_begin(fx->st));
+    assert_int_equal(gw_journal_batch_begin(fx->st), GW_STORE_ESTATE);
+    assert_int_equal(gw_store_batch_begin(fx->st), GW_STORE_ESTATE);
+    for (int i = 2; i <= 50; i++)
+        put(fx->st, i);
+    /* a journal batch refuses everything else, without spoiling the batch */
+    assert_int_equal(gw_store_kv_set(fx->st, "k", "v"), GW_STORE_ESTATE);
+    assert_int_equal(gw_store_cred_put(fx->st, "a1PK", "d", "s", GW_CRED_IMPORTED), GW_STORE_ESTATE);
+    gw_journal_entry_t *e = NULL;
+    size_t n = 0, removed = 0;
+    TU_OK(gw_journal_read(fx->st, 0, 5, &e, &n));
+    TU_OK(gw_journal_ack_range(fx->st, e[0].seq, e[n - 1].seq, &removed));
+    assert_int_equal(removed, 5);
+    gw_journal_entries_free(e, n);
+    TU_OK(gw_store_batch_commit(fx->st));
+    TU_OK(gw_store_kv_set(fx->st, "k", "v"));
+    TU_OK(gw_journal_batch_begin(fx->st));
+    put(fx->st, 51);
+    TU_OK(gw_store_batch_rollback(fx->st));
+    TU_OK(gw_store_cred_put(fx->st, "a1PK", "d", "s", GW_CRED_IMPORTED));
+    gw_store_close(fx->st);
+    fx->st = tu_open(fx->dir, &o);
+    gw_journal_stats_t s;
+    TU_OK(gw_journal_stats(fx->st, &s));
+    assert_int_equal(s.depth, 45);
+    assert_int_equal(s.acked, 5);
+    assert_int_equal(s.last_seq, 50);
+    bool has = false;
+    TU_OK(gw_store_cred_has(fx->st, "a1PK", "d", &has));
+    assert_true(has);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +334,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ack_and_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget_drop_oldest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_sync_normal_and_journal_batches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,7 @@
 /* Helpers shared by the gw_store tests; see test_util.h. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "test_util.h"
 
 #include <fcntl.h>
