@@ -49,10 +49,33 @@ static void on_added(void *data, const gw_hub_device_t *dev)
     rec_dev(s, dev)->added++;
 }
 
+const char *sh_trail(sh_t *s, const char *instance)
+{
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(s->trails[i].instance, instance) == 0)
+            return s->trails[i].text;
+    return "";
+}
+
+/* Appends "<id><+|->" to the trail of the device's instance (while there is room). */
+static void trail_add(sh_t *s, const gw_hub_device_t *dev, bool online)
+{
+    sh_trail_t *t = NULL;
+    for (size_t i = 0; i < 4 && !t; i++)
+        if (strcmp(s->trails[i].instance, dev->instance) == 0 || s->trails[i].instance[0] == '\0')
+            t = &s->trails[i];
+    assert_non_null(t);
+    snprintf(t->instance, sizeof t->instance, "%s", dev->instance);
+    size_t len = strlen(t->text);
+    if (len + strlen(dev->device_id) + 2 < sizeof t->text)
+        snprintf(t->text + len, sizeof t->text - len, "%s%c", dev->device_id, online ? '+' : '-');
+}
+
 static void on_online(void *data, const gw_hub_device_t *dev, bool online)
 {
     sh_t *s = data;
     sh_dev_t *d = rec_dev(s, dev);
+    trail_add(s, dev, online);
     if (online) {
         s->online++;
         d->online++;

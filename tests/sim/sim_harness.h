@@ -30,6 +30,12 @@ typedef struct sh_dev {
     double last_event_value; /* the over_temperature output */
 } sh_dev_t;
 
+/** Online/offline changes of one instance, in order: "light-0-light-2+…" ('+' online, '-' offline). */
+typedef struct sh_trail {
+    char instance[32];
+    char text[2048];
+} sh_trail_t;
+
 /** The test host. */
 typedef struct sh {
     uv_loop_t loop;
@@ -37,6 +43,7 @@ typedef struct sh {
     sh_dev_t devs[SH_MAX_DEVICES];
     size_t ndevs;
     int added, online, offline, props, events, started, stopped;
+    sh_trail_t trails[4];
 } sh_t;
 
 void sh_open(sh_t *s);
@@ -62,6 +69,8 @@ void sh_run_for(sh_t *s, uint64_t ms);
 
 /** The record of device @p id of @p instance, or NULL if never seen. */
 sh_dev_t *sh_dev(sh_t *s, const char *instance, const char *id);
+/** The online/offline trail of @p instance ("" if none). */
+const char *sh_trail(sh_t *s, const char *instance);
 /** Last value of point @p point of a device as the hub holds it, or NULL. */
 const lgw_value_t *sh_value(sh_t *s, const char *instance, const char *id, const char *point);
 /** sh_value() as a double (fails the test if absent or not a number). */

@@ -318,6 +318,85 @@ static void test_flapping(void **state)
     sh_close(&s);
 }
 
+static bool both_flapped(sh_t *s, void *arg)
+{
+    size_t need = *(size_t *)arg;
+    return strlen(sh_trail(s, "a")) >= need && strlen(sh_trail(s, "b")) >= need;
+}
+
+/* The same seed gives the same flapping: runs are reproducible. */
+static void test_flapping_seeded(void **state)
+{
+    (void)state;
+    sh_t s;
+    sh_open(&s);
+    /* Lights draw no random numbers for their values, so flapping is the generator's only user. */
+    const char *settings = "  seed = 11;\n"
+                           "  flapping = { probability = 0.2; recovery = 0.4; interval_ms = 5; };\n"
+                           "  light = { count = 5; interval_ms = 1000; };\n";
+    lgw_instance_t *a = sh_start(&s, "a", settings);
+    lgw_instance_t *b = sh_start(&s, "b", settings);
+    size_t need = 200;
+    sh_run_until(&s, both_flapped, &need);
+    assert_true(strstr(sh_trail(&s, "a"), "-") != NULL);
+    assert_memory_equal(sh_trail(&s, "a"), sh_trail(&s, "b"), need);
+    sh_stop(&s, a);
+    sh_stop(&s, b);
+    sh_close(&s);
+}
+
+/* Both lights of instance sim2 went offline. */
+static bool sim2_offline(sh_t *s, void *arg)
+{
+    (void)arg;
+    sh_dev_t *l0 = sh_dev(s, "sim2", "light-0"), *l1 = sh_dev(s, "sim2", "light-1");
+    return l0 && l1 && l0->offline > 0 && l1->offline > 0;
+}
+
+/* Requests to an offline device, unknown points and read-only points fail cleanly. */
+static void test_request_errors(void **state)
+{
+    (void)state;
+    sh_t s;
+    sh_open(&s);
+    lgw_instance_t *inst = sh_start(&s, "sim1", "  thermometer = { count = 1; interval_ms = 1000; };\n"
+                                                "  light = { count = 1; interval_ms = 1000; };\n");
+    int two = 2;
+    sh_run_until(&s, added_at_least, &two);
+    sh_reply_t r;
+
+    sh_read(&s, "sim1", "light-0", "colour", &r);
+    assert_int_equal(r.code, LGW_REPLY_PARAM_ERROR);
+    sh_reply_free(&r);
+
+    lgw_value_t *v = lgw_value_new_struct();
+    lgw_value_struct_set(v, "temperature", lgw_value_new_float(5.0f));
+    sh_write(&s, "sim1", "thermo-0", v, &r);
+    assert_int_not_equal(r.code, LGW_REPLY_SUCCESS);
+    sh_reply_free(&r);
+
+    sh_invoke(&s, "sim1", "light-0", "reset_energy", &r);
+    assert_int_not_equal(r.code, LGW_REPLY_SUCCESS);
+    sh_reply_free(&r);
+    sh_stop(&s, inst);
+
+    /* Everything goes offline at the first flapping tick and never comes back. */
+    inst = sh_start(&s, "sim2", "  flapping = { probability = 1.0; recovery = 0.0; interval_ms = 5; };\n"
+                                "  light = { count = 2; interval_ms = 5; };\n");
+    sh_run_until(&s, sim2_offline, NULL);
+    v = lgw_value_new_struct();
+    lgw_value_struct_set(v, "power", lgw_value_new_bool(true));
+    sh_write(&s, "sim2", "light-0", v, &r);
+    assert_int_not_equal(r.code, LGW_REPLY_SUCCESS);
+    sh_reply_free(&r);
+    /* Offline devices do not report. */
+    int frozen = s.props;
+    sh_run_for(&s, 50);
+    assert_int_equal(s.props, frozen);
+    sh_stop(&s, inst);
+    sh_close(&s);
+}
+
 static bool seen_again(sh_t *s, void *arg)
 {
     (void)arg;
@@ -373,6 +452,8 @@ int main(void)
         cmocka_unit_test(test_reset_energy),
         cmocka_unit_test(test_over_temperature),
         cmocka_unit_test(test_flapping),
+        cmocka_unit_test(test_flapping_seeded),
+        cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_remove),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
