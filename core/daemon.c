@@ -41,6 +41,7 @@ typedef struct daemon {
     gw_list_t entries;
     uv_signal_t sig_term, sig_int, sig_hup;
     bool shutting_down;
+    bool closed;           /* host and signal handles closed */
     size_t stopping;       /* instances whose stop has not completed */
 } daemon_t;
 
@@ -234,8 +235,9 @@ static void close_walk(uv_handle_t *h, void *arg)
 
 static void maybe_finish_shutdown(daemon_t *d)
 {
-    if (!d->shutting_down || d->stopping > 0)
+    if (!d->shutting_down || d->stopping > 0 || d->closed)
         return;
+    d->closed = true;
     gw_list_foreach_safe(node, tmp, &d->entries)
         entry_free(gw_container_of(node, entry_t, link));
     gw_host_close(&d->host);
@@ -250,6 +252,7 @@ static void begin_shutdown(daemon_t *d)
         return;
     d->shutting_down = true;
     GW_INFO("linkgw", "shutting down");
+    d->stopping++; /* hold: stops may complete synchronously inside the loop below */
     gw_list_foreach_safe(node, tmp, &d->entries) {
         entry_t *e = gw_container_of(node, entry_t, link);
         lgw_instance_t *inst = e->inst;
@@ -258,6 +261,7 @@ static void begin_shutdown(daemon_t *d)
             stop_instance(d, inst, NULL, e);
         /* else: a restart in progress; on_stopped destroys the new one */
     }
+    d->stopping--;
     maybe_finish_shutdown(d);
 }
 
