@@ -9,6 +9,11 @@
  * calls each message's deliver function in order. Messages posted from the
  * loop thread take the same path, so per-thread order is always kept and no
  * plugin callback is re-entered from inside a host call.
+ *
+ * Reports are the only messages that can be refused: when more than
+ * xq_report_limit of them wait (the loop cannot keep up), lgw_report_commit()
+ * returns LGW_EBUSY and the loop logs how many were dropped. Device events
+ * and request completions are never refused.
  */
 #ifndef LINKGW_CORE_HOST_H
 #define LINKGW_CORE_HOST_H
@@ -39,6 +44,10 @@ typedef struct gw_host {
 
     pthread_mutex_t xq_lock;
     gw_xmsg_t *xq_head, *xq_tail;
+    size_t xq_reports;            /* reports queued (under xq_lock) */
+    size_t xq_report_limit;       /* beyond this, reports are refused */
+    uint64_t xq_dropped;          /* reports refused since the last warning (under xq_lock) */
+    uint64_t xq_warned_ms;        /* monotonic time of that warning (loop thread) */
     uv_async_t xq_async;
 } gw_host_t;
 
@@ -66,6 +75,14 @@ bool gw_host_check_loop(const gw_host_t *host, const char *fn);
 
 /** Queues @p m for delivery on the loop thread. Any thread. */
 void gw_xq_post(gw_host_t *host, gw_xmsg_t *m);
+/**
+ * Queues report message @p m unless the report limit is reached; returns
+ * false (and counts a drop) then. The deliver function must call
+ * gw_xq_report_done() once per delivered report. Any thread.
+ */
+bool gw_xq_post_report(gw_host_t *host, gw_xmsg_t *m);
+/** Accounts one report message taken off the queue. Loop thread. */
+void gw_xq_report_done(gw_host_t *host);
 /** Delivers everything queued so far, now. Loop thread. */
 void gw_xq_drain(gw_host_t *host);
 
