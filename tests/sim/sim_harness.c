@@ -46,7 +46,8 @@ static void on_added(void *data, const gw_hub_device_t *dev)
 {
     sh_t *s = data;
     s->added++;
-    rec_dev(s, dev)->added++;
+    if (!s->totals_only)
+        rec_dev(s, dev)->added++;
 }
 
 const char *sh_trail(sh_t *s, const char *instance)
@@ -74,6 +75,10 @@ static void trail_add(sh_t *s, const gw_hub_device_t *dev, bool online)
 static void on_online(void *data, const gw_hub_device_t *dev, bool online)
 {
     sh_t *s = data;
+    if (s->totals_only) {
+        *(online ? &s->online : &s->offline) += 1;
+        return;
+    }
     sh_dev_t *d = rec_dev(s, dev);
     trail_add(s, dev, online);
     if (online) {
@@ -90,7 +95,8 @@ static void on_props(void *data, const gw_hub_device_t *dev, const lgw_report_t 
     (void)r;
     sh_t *s = data;
     s->props++;
-    rec_dev(s, dev)->props++;
+    if (!s->totals_only)
+        rec_dev(s, dev)->props++;
 }
 
 static void on_event(void *data, const gw_hub_device_t *dev, const lgw_report_t *r)

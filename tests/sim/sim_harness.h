@@ -44,6 +44,7 @@ typedef struct sh {
     size_t ndevs;
     int added, online, offline, props, events, started, stopped;
     sh_trail_t trails[4];
+    bool totals_only;  /**< set for big tests: count, but keep no per-device records or trails */
 } sh_t;
 
 void sh_open(sh_t *s);

@@ -397,6 +397,38 @@ static void test_request_errors(void **state)
     sh_close(&s);
 }
 
+static bool props_at_least(sh_t *s, void *arg)
+{
+    return s->props >= *(int *)arg;
+}
+
+/* Counts the devices the hub holds a `power` value for. */
+static bool count_powered(const gw_hub_device_t *dev, void *arg)
+{
+    if (lgw_value_struct_get(dev->values, "power"))
+        ++*(size_t *)arg;
+    return true;
+}
+
+/* A group bigger than one timer's slice: every device, on every slice, reports. */
+static void test_big_group(void **state)
+{
+    (void)state;
+    sh_t s;
+    sh_open(&s);
+    s.totals_only = true;
+    lgw_instance_t *inst = sh_start(&s, "big", "  light = { count = 4500; interval_ms = 30; };\n");
+    int n = 4500, reports = 3 * 4500;
+    sh_run_until(&s, added_at_least, &n);
+    sh_run_until(&s, props_at_least, &reports);
+    size_t powered = 0;
+    gw_hub_foreach(s.host.hub, count_powered, &powered);
+    assert_int_equal(powered, 4500);
+    assert_int_equal(s.online, 4500);
+    sh_stop(&s, inst);
+    sh_close(&s);
+}
+
 static bool seen_again(sh_t *s, void *arg)
 {
     (void)arg;
@@ -455,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_flapping_seeded),
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_remove),
+        cmocka_unit_test(test_big_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
