@@ -284,7 +284,7 @@ static void check_models(const lgw_config_t *list, knx_settings_t *s)
 int knx_settings_load(const lgw_config_t *c, knx_settings_t *s)
 {
     static const char *const keys[] = { "url", "reconnect_min_ms", "reconnect_max_ms", "read_timeout_ms",
-                                        "learn", "learn_max", "devices", NULL };
+                                        "read_rate", "learn", "learn_max", "devices", NULL };
     memset(s, 0, sizeof *s);
     int errors_before = lgw_config_error_count(c);
     lgw_config_check_keys(c, keys);
@@ -313,6 +313,9 @@ int knx_settings_load(const lgw_config_t *c, knx_settings_t *s)
     v = 10000;
     lgw_config_get_int_range(c, "read_timeout_ms", &v, 100, 3600000);
     s->read_timeout_ms = (uint32_t)v;
+    v = 20;
+    lgw_config_get_int_range(c, "read_rate", &v, 1, 1000);
+    s->read_rate = (uint32_t)v;
     lgw_config_get_bool(c, "learn", &s->learn);
     v = 256;
     lgw_config_get_int_range(c, "learn_max", &v, 0, 65535);

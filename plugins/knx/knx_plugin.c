@@ -9,7 +9,8 @@
  *         write address; the request completes once knxd took the telegram.
  *   read  GroupValue_Read to each point's state (else write) address on
  *         connect (read_on_start) and every poll interval — one timer per
- *         distinct interval, each sending the reads of all its points.
+ *         distinct interval, each queueing the reads of all its points; the
+ *         queue is sent paced at read_rate telegrams per second.
  *   online/offline  a device goes offline when a read request got no telegram
  *         from it within read_timeout_ms, and whenever knxd is unreachable; it
  *         is online again with its next telegram (from its individual
@@ -39,14 +40,20 @@
 
 #define KNX_LEARNED_MODEL "knx_learned"
 
-/* Read requests sent together: on connect (poll_ms 0) or every poll_ms. */
+/* One distinct read address and the devices that must answer a read to it. */
+typedef struct knx_read {
+    uint16_t ga;
+    knx_device_t **devs;
+    size_t n_devs;
+    bool queued;           /* waiting in the send queue */
+} knx_read_t;
+
+/* Reads queued together: on connect (poll_ms 0) or every poll_ms. */
 typedef struct knx_read_group {
     struct knx *k;
     uint32_t poll_ms;
-    uint16_t *gas;         /* distinct read addresses */
-    size_t n_gas;
-    knx_device_t **devs;   /* distinct devices that must answer */
-    size_t n_devs;
+    size_t *reads;         /* indices into knx_t.reads, distinct */
+    size_t n_reads;
     lgw_timer_t *timer;
 } knx_read_group_t;
 
@@ -61,9 +68,16 @@ typedef struct knx {
     knx_settings_t cfg;
     knx_ref_t *refs;
     size_t n_refs;
+    knx_read_t *reads;
+    size_t n_reads;
     knx_read_group_t on_connect;
     knx_read_group_t *polls;
     size_t n_polls;
+    /* read requests go out paced (read_rate per second) from this ring of read indices */
+    size_t *queue;
+    size_t q_head, q_len;
+    lgw_timer_t *pace_timer;
+    bool pacing;
     knx_link_t *link;
     lgw_timer_t *offline_timer;
     bool running;
@@ -207,59 +221,121 @@ static void on_offline_tick(lgw_timer_t *timer, void *data)
 
 /* ---- reads ------------------------------------------------------------------ */
 
-static void send_reads(knx_t *k, knx_read_group_t *g)
+/*
+ * Sends the next queued read and arms the pace timer; when the queue is empty
+ * pacing stops. Reads are paced because a KNX TP line carries only a few dozen
+ * telegrams a second: a burst of hundreds would sit in knxd's queue longer
+ * than read_timeout_ms and make healthy devices look dead.
+ */
+static void pace_next(knx_t *k)
 {
+    if (k->q_len == 0 || !knx_link_is_up(k->link)) {
+        k->pacing = false;
+        return;
+    }
+    knx_read_t *rd = &k->reads[k->queue[k->q_head]];
+    k->q_head = (k->q_head + 1) % k->n_reads;
+    k->q_len--;
+    rd->queued = false;
     uint8_t apdu[KNX_APDU_MAX];
     size_t len = knx_apdu_build(KNX_APCI_READ, false, NULL, 0, apdu);
-    if (!knx_link_is_up(k->link) || g->n_gas == 0)
+    if (knx_link_send(k->link, rd->ga, apdu, len) != LGW_OK) {
+        k->pacing = false; /* the link went down and the queue was cleared */
         return;
-    for (size_t i = 0; i < g->n_gas; i++)
-        if (knx_link_send(k->link, g->gas[i], apdu, len) != LGW_OK)
-            return; /* the link went down; devices were set offline */
+    }
     uint64_t now = lgw_monotonic_ms();
-    for (size_t i = 0; i < g->n_devs; i++)
-        if (!g->devs[i]->awaiting_since)
-            g->devs[i]->awaiting_since = now ? now : 1;
+    for (size_t i = 0; i < rd->n_devs; i++)
+        if (!rd->devs[i]->awaiting_since)
+            rd->devs[i]->awaiting_since = now ? now : 1;
+    k->pacing = true;
+    lgw_timer_start(k->pace_timer, 1000 / k->cfg.read_rate ? 1000 / k->cfg.read_rate : 1, 0);
+}
+
+static void on_pace(lgw_timer_t *timer, void *data)
+{
+    (void)timer;
+    pace_next(data);
+}
+
+/* Queues the reads of @p g (each address at most once in the queue). */
+static void queue_reads(knx_t *k, knx_read_group_t *g)
+{
+    if (!knx_link_is_up(k->link))
+        return;
+    for (size_t i = 0; i < g->n_reads; i++) {
+        knx_read_t *rd = &k->reads[g->reads[i]];
+        if (rd->queued)
+            continue;
+        rd->queued = true;
+        k->queue[(k->q_head + k->q_len) % k->n_reads] = g->reads[i];
+        k->q_len++;
+    }
+    if (!k->pacing)
+        pace_next(k);
+}
+
+static void clear_queue(knx_t *k)
+{
+    for (size_t i = 0; i < k->n_reads; i++)
+        k->reads[i].queued = false;
+    k->q_head = k->q_len = 0;
 }
 
 static void on_poll(lgw_timer_t *timer, void *data)
 {
     (void)timer;
     knx_read_group_t *g = data;
-    send_reads(g->k, g);
+    queue_reads(g->k, g);
 }
 
-/* Adds @p pt's read address and device to @p g (each once). */
-static int group_add(knx_read_group_t *g, knx_point_t *pt)
+/* Index of the read entry for @p pt (created on first use, with pt's device added), or -1. */
+static long read_index(knx_t *k, knx_point_t *pt)
 {
-    bool have = false;
-    for (size_t i = 0; i < g->n_gas && !have; i++)
-        have = g->gas[i] == pt->read_ga;
-    if (!have) {
-        uint16_t *n = realloc(g->gas, (g->n_gas + 1) * sizeof *n);
+    size_t i = 0;
+    while (i < k->n_reads && k->reads[i].ga != pt->read_ga)
+        i++;
+    if (i == k->n_reads) {
+        knx_read_t *n = realloc(k->reads, (k->n_reads + 1) * sizeof *n);
         if (!n)
-            return LGW_ENOMEM;
-        g->gas = n;
-        g->gas[g->n_gas++] = pt->read_ga;
+            return -1;
+        k->reads = n;
+        memset(&k->reads[i], 0, sizeof k->reads[i]);
+        k->reads[i].ga = pt->read_ga;
+        k->n_reads++;
     }
-    have = false;
-    for (size_t i = 0; i < g->n_devs && !have; i++)
-        have = g->devs[i] == pt->dev;
-    if (!have) {
-        knx_device_t **n = realloc(g->devs, (g->n_devs + 1) * sizeof *n);
-        if (!n)
-            return LGW_ENOMEM;
-        g->devs = n;
-        g->devs[g->n_devs++] = pt->dev;
-    }
+    knx_read_t *rd = &k->reads[i];
+    for (size_t d = 0; d < rd->n_devs; d++)
+        if (rd->devs[d] == pt->dev)
+            return (long)i;
+    knx_device_t **n = realloc(rd->devs, (rd->n_devs + 1) * sizeof *n);
+    if (!n)
+        return -1;
+    rd->devs = n;
+    rd->devs[rd->n_devs++] = pt->dev;
+    return (long)i;
+}
+
+/* Adds @p pt's read to @p g (each address once per group). */
+static int group_add(knx_t *k, knx_read_group_t *g, knx_point_t *pt)
+{
+    long idx = read_index(k, pt);
+    if (idx < 0)
+        return LGW_ENOMEM;
+    for (size_t i = 0; i < g->n_reads; i++)
+        if (g->reads[i] == (size_t)idx)
+            return LGW_OK;
+    size_t *n = realloc(g->reads, (g->n_reads + 1) * sizeof *n);
+    if (!n)
+        return LGW_ENOMEM;
+    g->reads = n;
+    g->reads[g->n_reads++] = (size_t)idx;
     return LGW_OK;
 }
 
 static void group_free(knx_read_group_t *g)
 {
     lgw_timer_free(g->timer);
-    free(g->gas);
-    free(g->devs);
+    free(g->reads);
     memset(g, 0, sizeof *g);
 }
 
@@ -385,12 +461,13 @@ static void on_telegram(void *data, uint16_t src, uint16_t dst, const uint8_t *b
 static void on_link_up(void *data)
 {
     knx_t *k = data;
-    send_reads(k, &k->on_connect);
+    queue_reads(k, &k->on_connect);
 }
 
 static void on_link_down(void *data)
 {
     knx_t *k = data;
+    clear_queue(k);
     for (size_t d = 0; d < k->cfg.n_devices; d++) {
         k->cfg.devices[d].awaiting_since = 0;
         set_online(k, &k->cfg.devices[d], false, "knxd unreachable");
@@ -555,7 +632,7 @@ static int build_index(knx_t *k)
             knx_point_t *pt = &k->cfg.devices[d].points[p];
             for (size_t l = 0; l < pt->n_listen; l++)
                 k->refs[k->n_refs++] = (knx_ref_t){ pt->listen[l], pt };
-            if (pt->read_on_start && group_add(&k->on_connect, pt) != LGW_OK)
+            if (pt->read_on_start && group_add(k, &k->on_connect, pt) != LGW_OK)
                 return LGW_ENOMEM;
             if (pt->poll_ms == 0)
                 continue;
@@ -572,12 +649,15 @@ static int build_index(knx_t *k)
                 memset(g, 0, sizeof *g);
                 g->poll_ms = pt->poll_ms;
             }
-            if (group_add(g, pt) != LGW_OK)
+            if (group_add(k, g, pt) != LGW_OK)
                 return LGW_ENOMEM;
         }
     }
     for (size_t i = 0; i < k->n_polls; i++)
         k->polls[i].k = k; /* after the last realloc */
+    k->queue = calloc(k->n_reads ? k->n_reads : 1, sizeof *k->queue);
+    if (!k->queue)
+        return LGW_ENOMEM;
     qsort(k->refs, k->n_refs, sizeof *k->refs, ref_cmp);
     return LGW_OK;
 }
@@ -610,7 +690,8 @@ static int knx_start(void *data)
     static const knx_link_events_t ev = { on_link_up, on_link_down, on_telegram };
     k->link = knx_link_new(k->inst, k->cfg.url, k->cfg.reconnect_min_ms, k->cfg.reconnect_max_ms, &ev, k);
     k->offline_timer = lgw_timer_new(k->inst, on_offline_tick, k);
-    if (!k->link || !k->offline_timer)
+    k->pace_timer = lgw_timer_new(k->inst, on_pace, k);
+    if (!k->link || !k->offline_timer || !k->pace_timer)
         return LGW_ENOMEM;
     uint64_t tick = k->cfg.read_timeout_ms / 4;
     tick = tick < 50 ? 50 : tick > 1000 ? 1000 : tick;
@@ -638,6 +719,10 @@ static void knx_stop(void *data)
     k->link = NULL;
     lgw_timer_free(k->offline_timer);
     k->offline_timer = NULL;
+    lgw_timer_free(k->pace_timer);
+    k->pace_timer = NULL;
+    k->pacing = false;
+    clear_queue(k);
     for (size_t i = 0; i < k->n_polls; i++) {
         lgw_timer_free(k->polls[i].timer);
         k->polls[i].timer = NULL;
@@ -655,6 +740,10 @@ static void knx_destroy(void *data)
     for (size_t i = 0; i < k->n_polls; i++)
         group_free(&k->polls[i]);
     free(k->polls);
+    for (size_t i = 0; i < k->n_reads; i++)
+        free(k->reads[i].devs);
+    free(k->reads);
+    free(k->queue);
     free(k->refs);
     knx_settings_free(&k->cfg);
     free(k);

@@ -65,6 +65,7 @@ static void test_valid(void **state)
     assert_int_equal(s.read_timeout_ms, 2000);
     assert_int_equal(s.reconnect_min_ms, 500);
     assert_int_equal(s.reconnect_max_ms, 30000);
+    assert_int_equal(s.read_rate, 20);
     assert_false(s.learn);
     assert_int_equal(s.n_devices, 2);
 
@@ -155,6 +156,7 @@ static void test_errors(void **state)
                  "knx.conf:2: url 'tcp:1.2.3.4' must be \"local:/path/to/socket\" or \"ip:host[:port]\"");
     expect_error("  reconnect_min_ms = 5000;\n  reconnect_max_ms = 1000;\n",
                  "knx.conf:3: reconnect_max_ms must not be below reconnect_min_ms");
+    expect_error("  read_rate = 0;\n", "knx.conf:2: setting 'read_rate' must be between 1 and 1000, not 0");
     expect_error("  read_timeout_ms = 1.5;\n", "knx.conf:2: setting 'read_timeout_ms' must be an integer, not a number");
     expect_error("  devices = { };\n",
                  "knx.conf:2: devices must be a list ( { id = …; model = …; points = ( … ); }, … )");

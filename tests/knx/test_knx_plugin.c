@@ -251,7 +251,7 @@ static void start_plugin(h_t *h, const char *url, const char *extra)
     char text[4096];
     snprintf(text, sizeof text,
              "settings = {\n  url = \"%s\";\n  reconnect_min_ms = 50;\n  reconnect_max_ms = 400;\n"
-             "  read_timeout_ms = 400;\n%s%s};\n",
+             "  read_timeout_ms = 400;\n  read_rate = 200;\n%s%s};\n",
              url, extra ? extra : "", DEVICES);
     assert_int_equal(gw_cfgdoc_load_string(&h->doc, "knx.conf", text, &h->errs), LGW_OK);
     h->doc_loaded = true;
