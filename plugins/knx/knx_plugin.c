@@ -20,7 +20,7 @@
  *         device "ga-M-I-S" of model "knx_learned" (see README.md).
  *
  * Everything runs on the loop thread; the only blocking call (connecting to
- * knxd) runs on a worker inside knx_link.c.
+ * knxd) runs on the host's pool inside knx_link.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -715,8 +715,7 @@ static void knx_stop(void *data)
 {
     knx_t *k = data;
     k->running = false;
-    knx_link_free(k->link); /* waits for a connect in progress; no events afterwards */
-    k->link = NULL;
+    knx_link_stop(k->link); /* no events afterwards; freed in destroy (see knx_link.h) */
     lgw_timer_free(k->offline_timer);
     k->offline_timer = NULL;
     lgw_timer_free(k->pace_timer);
@@ -734,8 +733,10 @@ static void knx_destroy(void *data)
     knx_t *k = data;
     if (!k)
         return;
-    if (k->link)
+    if (k->link) {
         knx_stop(k);
+        knx_link_free(k->link);
+    }
     group_free(&k->on_connect);
     for (size_t i = 0; i < k->n_polls; i++)
         group_free(&k->polls[i]);

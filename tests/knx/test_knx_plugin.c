@@ -514,6 +514,20 @@ static void test_not_connected(void **state)
     assert_false(has_prefix(h, 0, "bus "));
 }
 
+/* Stopping while a connection attempt is still running (a TEST-NET address that
+ * never answers, or fails at once): the stop completes and nothing leaks. */
+static void test_stop_while_connecting(void **state)
+{
+    h_t *h = *state;
+    start_plugin(h, "ip:192.0.2.1:6720", NULL);
+    assert_true(wait_line(h, 0, "add light-1 dimmer"));
+    gw_instance_stop(h->inst, on_stopped, h);
+    h->inst = NULL;
+    for (int i = 0; i < 600 && !h->stopped; i++) /* at most the 3 s connect limit */
+        run_once(h);
+    assert_true(h->stopped);
+}
+
 /* The ip:HOST:PORT form of the URL (knxd -i on a free loopback port). */
 static void test_ip_url(void **state)
 {
@@ -535,6 +549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_while_connecting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_url, setup_tcp, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
