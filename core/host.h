@@ -43,8 +43,8 @@ typedef struct gw_host {
 int gw_host_init(gw_host_t *host, uv_loop_t *loop);
 /**
  * Releases the host: drains the queue, frees the hub and closes the async
- * handle (run the loop afterwards so close callbacks complete). Every
- * instance must be gone already.
+ * handle. Run the loop afterwards so close callbacks complete (the hub's
+ * memory is released in one). Every instance must be gone already.
  */
 void gw_host_close(gw_host_t *host);
 

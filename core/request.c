@@ -83,12 +83,6 @@ void gw_reqs_init(gw_reqs_t *rq, gw_host_t *host)
     rq->timer.data = rq;
 }
 
-void gw_reqs_close(gw_reqs_t *rq)
-{
-    /* host-failed requests still queued are answered by the final drain */
-    uv_close((uv_handle_t *)&rq->timer, NULL);
-}
-
 lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *device_id, const char *what,
                               gw_hub_done_fn done, void *data)
 {
