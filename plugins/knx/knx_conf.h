@@ -55,6 +55,7 @@ typedef struct knx_point {
     uint32_t poll_ms;    /* 0 = not polled */
     bool optimistic;     /* no state address: a successful write is reported as the new value */
     struct knx_device *dev;
+    long read_idx;       /* runtime (knx_plugin.c): its entry in the read table, -1 = none */
 } knx_point_t;
 
 /** One configured device: a model and its points. */

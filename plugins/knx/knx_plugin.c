@@ -7,6 +7,9 @@
  *         (one report per device and telegram).
  *   tx    property write → GroupValue_Write of the encoded value to the point's
  *         write address; the request completes once knxd took the telegram.
+ *   get   property read request → GroupValue_Read to the points' read
+ *         addresses; completes when every point got a telegram (or after
+ *         read_timeout_ms with 100003).
  *   read  GroupValue_Read to each point's state (else write) address on
  *         connect (read_on_start) and every poll interval — one timer per
  *         distinct interval, each queueing the reads of all its points; the
@@ -37,6 +40,7 @@
 /* Device-defined reply codes (LGW_REPLY_DEVICE_MIN..MAX). */
 #define KNX_REPLY_BUS_DOWN 100001     /* knxd is not connected */
 #define KNX_REPLY_SEND_FAILED 100002  /* knxd connection broke while sending */
+#define KNX_REPLY_NO_ANSWER 100003    /* a read request got no answer in time */
 
 #define KNX_LEARNED_MODEL "knx_learned"
 
@@ -56,6 +60,16 @@ typedef struct knx_read_group {
     size_t n_reads;
     lgw_timer_t *timer;
 } knx_read_group_t;
+
+/* A property read request waiting for the bus to answer. */
+typedef struct knx_pread {
+    struct knx_pread *next;
+    lgw_request_t *req;
+    knx_point_t **pts;
+    bool *got;
+    size_t n, n_got;
+    uint64_t deadline;     /* monotonic ms */
+} knx_pread_t;
 
 /* One (group address → point) binding; sorted by address, then device, then point. */
 typedef struct knx_ref {
@@ -78,6 +92,7 @@ typedef struct knx {
     size_t q_head, q_len;
     lgw_timer_t *pace_timer;
     bool pacing;
+    knx_pread_t *preads;         /* property read requests in progress */
     knx_link_t *link;
     lgw_timer_t *offline_timer;
     bool running;
@@ -94,6 +109,29 @@ static void bit_set(uint8_t *bits, uint16_t n) { bits[n >> 3] |= (uint8_t)(1u <<
 
 /* ---- value conversion ------------------------------------------------------- */
 
+/* New SDK value for @p v (NULL when out of memory). */
+static lgw_value_t *knx_to_value(const knx_val_t *v)
+{
+    switch (v->kind) {
+    case KNX_VK_BOOL: return lgw_value_new_bool(v->b);
+    case KNX_VK_INT: return lgw_value_new_int(v->i);
+    case KNX_VK_DOUBLE: return lgw_value_new_double(v->d);
+    case KNX_VK_FLOAT: return lgw_value_new_float((float)v->d);
+    case KNX_VK_TEXT: return lgw_value_new_text(v->text);
+    case KNX_VK_ENUM: return lgw_value_new_enum((int32_t)v->i);
+    case KNX_VK_RGB: {
+        lgw_value_t *s = lgw_value_new_struct();
+        if (s) {
+            lgw_value_struct_set(s, "Red", lgw_value_new_int(v->rgb[0]));
+            lgw_value_struct_set(s, "Green", lgw_value_new_int(v->rgb[1]));
+            lgw_value_struct_set(s, "Blue", lgw_value_new_int(v->rgb[2]));
+        }
+        return s;
+    }
+    default: return NULL;
+    }
+}
+
 /* Adds @p v under @p name to @p r with the SDK type of its kind. */
 static int report_add(lgw_report_t *r, const char *name, const knx_val_t *v)
 {
@@ -105,13 +143,8 @@ static int report_add(lgw_report_t *r, const char *name, const knx_val_t *v)
     case KNX_VK_TEXT: return lgw_report_add_text(r, name, v->text);
     case KNX_VK_ENUM: return lgw_report_add_enum(r, name, (int32_t)v->i);
     case KNX_VK_RGB: {
-        lgw_value_t *s = lgw_value_new_struct();
-        if (!s)
-            return LGW_ENOMEM;
-        lgw_value_struct_set(s, "Red", lgw_value_new_int(v->rgb[0]));
-        lgw_value_struct_set(s, "Green", lgw_value_new_int(v->rgb[1]));
-        lgw_value_struct_set(s, "Blue", lgw_value_new_int(v->rgb[2]));
-        return lgw_report_add_value(r, name, s);
+        lgw_value_t *s = knx_to_value(v);
+        return s ? lgw_report_add_value(r, name, s) : LGW_ENOMEM;
     }
     default: return LGW_EINVAL;
     }
@@ -205,11 +238,76 @@ static void device_heard(knx_t *k, knx_device_t *dev, uint16_t src)
     set_online(k, dev, true, "telegram received");
 }
 
+/* ---- property read requests ----------------------------------------------------- */
+
+/* Completes and frees @p pr (already unlinked). */
+static void pread_finish(knx_pread_t *pr, int code, const char *msg)
+{
+    lgw_request_done(pr->req, code, msg);
+    free(pr->pts);
+    free(pr->got);
+    free(pr);
+}
+
+/* Completes every pending read with @p code (link down, instance stopping). */
+static void preads_fail_all(knx_t *k, int code, const char *msg)
+{
+    while (k->preads) {
+        knx_pread_t *pr = k->preads;
+        k->preads = pr->next;
+        pread_finish(pr, code, msg);
+    }
+}
+
+/* Hands the decoded value of @p pt to the read requests waiting for it. */
+static void preads_offer(knx_t *k, knx_point_t *pt, const knx_val_t *v)
+{
+    for (knx_pread_t **pp = &k->preads; *pp;) {
+        knx_pread_t *pr = *pp;
+        for (size_t i = 0; i < pr->n; i++) {
+            if (pr->pts[i] != pt || pr->got[i])
+                continue;
+            lgw_value_t *val = knx_to_value(v);
+            if (val && lgw_request_add_output(pr->req, pt->name, val) == LGW_OK) {
+                pr->got[i] = true;
+                pr->n_got++;
+            }
+        }
+        if (pr->n_got == pr->n) {
+            *pp = pr->next;
+            pread_finish(pr, LGW_REPLY_SUCCESS, NULL);
+        } else {
+            pp = &pr->next;
+        }
+    }
+}
+
+/* Fails the read requests whose time is up. */
+static void preads_expire(knx_t *k, uint64_t now)
+{
+    for (knx_pread_t **pp = &k->preads; *pp;) {
+        knx_pread_t *pr = *pp;
+        if (now < pr->deadline) {
+            pp = &pr->next;
+            continue;
+        }
+        *pp = pr->next;
+        char msg[160];
+        size_t i = 0;
+        while (i < pr->n && pr->got[i])
+            i++;
+        snprintf(msg, sizeof msg, "no answer from the bus for point '%s' within %u ms",
+                 i < pr->n ? pr->pts[i]->name : "?", (unsigned)k->cfg.read_timeout_ms);
+        pread_finish(pr, KNX_REPLY_NO_ANSWER, msg);
+    }
+}
+
 static void on_offline_tick(lgw_timer_t *timer, void *data)
 {
     (void)timer;
     knx_t *k = data;
     uint64_t now = lgw_monotonic_ms();
+    preads_expire(k, now);
     for (size_t d = 0; d < k->cfg.n_devices; d++) {
         knx_device_t *dev = &k->cfg.devices[d];
         if (dev->awaiting_since && now - dev->awaiting_since >= k->cfg.read_timeout_ms) {
@@ -257,21 +355,31 @@ static void on_pace(lgw_timer_t *timer, void *data)
     pace_next(data);
 }
 
+/* Queues read entry @p idx unless it is queued already; call pace_start() after. */
+static void queue_read(knx_t *k, size_t idx)
+{
+    knx_read_t *rd = &k->reads[idx];
+    if (rd->queued)
+        return;
+    rd->queued = true;
+    k->queue[(k->q_head + k->q_len) % k->n_reads] = idx;
+    k->q_len++;
+}
+
+static void pace_start(knx_t *k)
+{
+    if (!k->pacing)
+        pace_next(k);
+}
+
 /* Queues the reads of @p g (each address at most once in the queue). */
 static void queue_reads(knx_t *k, knx_read_group_t *g)
 {
     if (!knx_link_is_up(k->link))
         return;
-    for (size_t i = 0; i < g->n_reads; i++) {
-        knx_read_t *rd = &k->reads[g->reads[i]];
-        if (rd->queued)
-            continue;
-        rd->queued = true;
-        k->queue[(k->q_head + k->q_len) % k->n_reads] = g->reads[i];
-        k->q_len++;
-    }
-    if (!k->pacing)
-        pace_next(k);
+    for (size_t i = 0; i < g->n_reads; i++)
+        queue_read(k, g->reads[i]);
+    pace_start(k);
 }
 
 static void clear_queue(knx_t *k)
@@ -445,6 +553,7 @@ static void on_telegram(void *data, uint16_t src, uint16_t dst, const uint8_t *b
                     knx_dpt_strerror(err));
             continue;
         }
+        preads_offer(k, pt, &v);
         if (rdev != pt->dev) {
             if (r)
                 lgw_report_commit(r);
@@ -468,6 +577,7 @@ static void on_link_down(void *data)
 {
     knx_t *k = data;
     clear_queue(k);
+    preads_fail_all(k, KNX_REPLY_BUS_DOWN, "the knxd connection was lost");
     for (size_t d = 0; d < k->cfg.n_devices; d++) {
         k->cfg.devices[d].awaiting_since = 0;
         set_online(k, &k->cfg.devices[d], false, "knxd unreachable");
@@ -561,6 +671,62 @@ param_error:
     return LGW_OK;
 }
 
+static int knx_read(void *data, lgw_request_t *req, const char *device_id, const lgw_value_t *names)
+{
+    knx_t *k = data;
+    knx_device_t *dev = knx_settings_find_device(&k->cfg, device_id);
+    if (!dev)
+        return LGW_ENOENT;
+    if (lgw_value_type(names) != LGW_TYPE_ARRAY)
+        return LGW_EINVAL;
+    size_t n = lgw_value_count(names);
+    if (n == 0) {
+        lgw_request_done(req, LGW_REPLY_SUCCESS, NULL);
+        return LGW_OK;
+    }
+    knx_pread_t *pr = calloc(1, sizeof *pr);
+    if (!pr || !(pr->pts = calloc(n, sizeof *pr->pts)) || !(pr->got = calloc(n, sizeof *pr->got))) {
+        if (pr)
+            free(pr->pts);
+        free(pr);
+        return LGW_ENOMEM;
+    }
+    pr->req = req;
+    char msg[160] = "";
+    for (size_t i = 0; i < n && !msg[0]; i++) {
+        const char *name = NULL;
+        lgw_value_get_text(lgw_value_array_at(names, i), &name, NULL);
+        knx_point_t *pt = name ? knx_device_find_point(dev, name) : NULL;
+        if (!pt)
+            snprintf(msg, sizeof msg, "device %s has no point '%s'", dev->id, name ? name : "?");
+        else if (!(pt->access & LGW_ACCESS_READ) || pt->read_idx < 0)
+            snprintf(msg, sizeof msg, "point '%s' cannot be read from the bus (no read access or no state or write "
+                     "address)", pt->name);
+        else
+            pr->pts[pr->n++] = pt;
+    }
+    if (msg[0] || !knx_link_is_up(k->link)) {
+        pread_finish(pr, msg[0] ? LGW_REPLY_PARAM_ERROR : KNX_REPLY_BUS_DOWN,
+                     msg[0] ? msg : "knxd is not connected");
+        return LGW_OK;
+    }
+    /* the same point asked twice counts once */
+    for (size_t i = 0; i < pr->n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (pr->pts[j] == pr->pts[i] && !pr->got[i]) {
+                pr->got[i] = true;
+                pr->n_got++;
+            }
+    for (size_t i = 0; i < pr->n; i++)
+        queue_read(k, (size_t)pr->pts[i]->read_idx);
+    /* the timeout counts from when the last of these reads can have gone out */
+    pr->deadline = lgw_monotonic_ms() + k->cfg.read_timeout_ms + (uint64_t)k->q_len * 1000 / k->cfg.read_rate;
+    pr->next = k->preads;
+    k->preads = pr;
+    pace_start(k);
+    return LGW_OK;
+}
+
 static int knx_discovery(void *data, bool enable)
 {
     knx_t *k = data;
@@ -632,6 +798,9 @@ static int build_index(knx_t *k)
             knx_point_t *pt = &k->cfg.devices[d].points[p];
             for (size_t l = 0; l < pt->n_listen; l++)
                 k->refs[k->n_refs++] = (knx_ref_t){ pt->listen[l], pt };
+            pt->read_idx = -1;
+            if ((pt->access & LGW_ACCESS_READ) && pt->read_ga && (pt->read_idx = read_index(k, pt)) < 0)
+                return LGW_ENOMEM;
             if (pt->read_on_start && group_add(k, &k->on_connect, pt) != LGW_OK)
                 return LGW_ENOMEM;
             if (pt->poll_ms == 0)
@@ -715,6 +884,7 @@ static void knx_stop(void *data)
 {
     knx_t *k = data;
     k->running = false;
+    preads_fail_all(k, LGW_REPLY_REQUEST_ERROR, "the KNX instance is stopping");
     knx_link_stop(k->link); /* no events afterwards; freed in destroy (see knx_link.h) */
     lgw_timer_free(k->offline_timer);
     k->offline_timer = NULL;
@@ -760,6 +930,7 @@ LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv)
     lgw_driver_set_stop(drv, knx_stop);
     lgw_driver_set_destroy(drv, knx_destroy);
     lgw_driver_set_write(drv, knx_write);
+    lgw_driver_set_read(drv, knx_read);
     lgw_driver_set_discovery(drv, knx_discovery);
     return LGW_OK;
 }

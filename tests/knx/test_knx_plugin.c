@@ -127,8 +127,10 @@ static const gw_hub_consumer_t consumer = {
 
 static void on_done(void *data, int code, const char *message, const lgw_value_t *output)
 {
-    (void)output;
-    logline(data, "done %d%s%s", code, message ? " " : "", message ? message : "");
+    char json[256] = "";
+    if (output && lgw_value_count(output) > 0)
+        lgw_value_to_string(output, json, sizeof json);
+    logline(data, "done %d%s%s%s%s", code, message ? " " : "", message ? message : "", json[0] ? " " : "", json);
 }
 
 /* ---- the bus side ------------------------------------------------------------------ */
@@ -419,6 +421,43 @@ static void test_tx(void **state)
     assert_false(has_prefix(h, mark, "bus write 3/0/"));
 }
 
+/* Property reads become GroupValue_Read; the answers complete the request. */
+static void test_read(void **state)
+{
+    h_t *h = *state;
+    respond(h, "1/1/2", (const uint8_t[]){ 0x00, 0x41 }, 2);
+    respond(h, "3/0/1", (const uint8_t[]){ 0x00, 0x40, 0x0c, 0x1a }, 4);
+    start_plugin(h, h->knxd.url, NULL);
+    assert_true(wait_line(h, 0, "online light-1 1"));
+
+    size_t mark = h->n_lines;
+    lgw_value_t *names = lgw_value_new_array();
+    lgw_value_array_append(names, lgw_value_new_text("power"));
+    gw_hub_read(h->host.hub, "knx", "light-1", names, on_done, h);
+    lgw_value_free(names);
+    assert_true(wait_line(h, mark, "bus read 1/1/2 0000"));
+    assert_true(wait_line(h, mark, "done 200 {\"power\":true}"));
+
+    mark = h->n_lines;
+    names = lgw_value_new_array();
+    lgw_value_array_append(names, lgw_value_new_text("temp"));
+    lgw_value_array_append(names, lgw_value_new_text("color"));
+    gw_hub_read(h->host.hub, "knx", "sensor-1", names, on_done, h);
+    lgw_value_free(names);
+    /* temp answers, color (3/0/3) does not: the request fails after read_timeout_ms
+     * (the host passes on what was read) */
+    assert_true(wait_line(h, mark, "bus read 3/0/3 0000"));
+    assert_true(wait_line(h, mark, "done 100003 no answer from the bus for point 'color' within 400 ms {\"temp\":21}"));
+
+    mark = h->n_lines;
+    names = lgw_value_new_array();
+    lgw_value_array_append(names, lgw_value_new_text("scene"));
+    gw_hub_read(h->host.hub, "knx", "light-1", names, on_done, h);
+    lgw_value_free(names);
+    assert_true(wait_line(h, mark, "done 460 point 'scene' cannot be read from the bus (no read access or no state "
+                                   "or write address)"));
+}
+
 /* No answer to reads within read_timeout_ms → offline; the next telegram → online. */
 static void test_offline(void **state)
 {
@@ -545,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_on_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learn, setup, teardown),
