@@ -25,488 +25,14 @@
  * Everything runs on the loop thread; the only blocking call (connecting to
  * knxd) runs on the host's pool inside knx_link.c.
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linkgw/linkgw.h>
 
 #include "knx_addr.h"
-#include "knx_apdu.h"
-#include "knx_conf.h"
-#include "knx_dpt.h"
-#include "knx_link.h"
-
-/* Device-defined reply codes (LGW_REPLY_DEVICE_MIN..MAX). */
-#define KNX_REPLY_BUS_DOWN 100001     /* knxd is not connected */
-#define KNX_REPLY_SEND_FAILED 100002  /* knxd connection broke while sending */
-#define KNX_REPLY_NO_ANSWER 100003    /* a read request got no answer in time */
-
-#define KNX_LEARNED_MODEL "knx_learned"
-
-/* One distinct read address and the devices that must answer a read to it. */
-typedef struct knx_read {
-    uint16_t ga;
-    knx_device_t **devs;
-    size_t n_devs;
-    bool queued;           /* waiting in the send queue */
-} knx_read_t;
-
-/* Reads queued together: on connect (poll_ms 0) or every poll_ms. */
-typedef struct knx_read_group {
-    struct knx *k;
-    uint32_t poll_ms;
-    size_t *reads;         /* indices into knx_t.reads, distinct */
-    size_t n_reads;
-    lgw_timer_t *timer;
-} knx_read_group_t;
-
-/* A property read request waiting for the bus to answer. */
-typedef struct knx_pread {
-    struct knx_pread *next;
-    lgw_request_t *req;
-    knx_point_t **pts;
-    bool *got;
-    size_t n, n_got;
-    uint64_t deadline;     /* monotonic ms */
-} knx_pread_t;
-
-/* One (group address → point) binding; sorted by address, then device, then point. */
-typedef struct knx_ref {
-    uint16_t ga;
-    knx_point_t *pt;
-} knx_ref_t;
-
-typedef struct knx {
-    lgw_instance_t *inst;
-    knx_settings_t cfg;
-    knx_ref_t *refs;
-    size_t n_refs;
-    knx_read_t *reads;
-    size_t n_reads;
-    knx_read_group_t on_connect;
-    knx_read_group_t *polls;
-    size_t n_polls;
-    /* read requests go out paced (read_rate per second) from this ring of read indices */
-    size_t *queue;
-    size_t q_head, q_len;
-    lgw_timer_t *pace_timer;
-    bool pacing;
-    knx_pread_t *preads;         /* property read requests in progress */
-    knx_link_t *link;
-    lgw_timer_t *offline_timer;
-    bool running;
-    /* learn mode */
-    bool learning;
-    uint8_t seen[65536 / 8];     /* unclaimed addresses already logged */
-    uint8_t reported[65536 / 8]; /* unclaimed addresses reported as devices in this scan */
-    uint32_t n_reported;
-    bool learn_full_logged;
-} knx_t;
-
-static bool bit_get(const uint8_t *bits, uint16_t n) { return (bits[n >> 3] >> (n & 7)) & 1; }
-static void bit_set(uint8_t *bits, uint16_t n) { bits[n >> 3] |= (uint8_t)(1u << (n & 7)); }
-
-/* ---- value conversion ------------------------------------------------------- */
-
-/* New SDK value for @p v (NULL when out of memory). */
-static lgw_value_t *knx_to_value(const knx_val_t *v)
-{
-    switch (v->kind) {
-    case KNX_VK_BOOL: return lgw_value_new_bool(v->b);
-    case KNX_VK_INT: return lgw_value_new_int(v->i);
-    case KNX_VK_DOUBLE: return lgw_value_new_double(v->d);
-    case KNX_VK_FLOAT: return lgw_value_new_float((float)v->d);
-    case KNX_VK_TEXT: return lgw_value_new_text(v->text);
-    case KNX_VK_ENUM: return lgw_value_new_enum((int32_t)v->i);
-    case KNX_VK_RGB: {
-        lgw_value_t *s = lgw_value_new_struct();
-        if (s) {
-            lgw_value_struct_set(s, "Red", lgw_value_new_int(v->rgb[0]));
-            lgw_value_struct_set(s, "Green", lgw_value_new_int(v->rgb[1]));
-            lgw_value_struct_set(s, "Blue", lgw_value_new_int(v->rgb[2]));
-        }
-        return s;
-    }
-    default: return NULL;
-    }
-}
-
-/* Adds @p v under @p name to @p r with the SDK type of its kind. */
-static int report_add(lgw_report_t *r, const char *name, const knx_val_t *v)
-{
-    switch (v->kind) {
-    case KNX_VK_BOOL: return lgw_report_add_bool(r, name, v->b);
-    case KNX_VK_INT: return lgw_report_add_int(r, name, v->i);
-    case KNX_VK_DOUBLE: return lgw_report_add_double(r, name, v->d);
-    case KNX_VK_FLOAT: return lgw_report_add_float(r, name, (float)v->d);
-    case KNX_VK_TEXT: return lgw_report_add_text(r, name, v->text);
-    case KNX_VK_ENUM: return lgw_report_add_enum(r, name, (int32_t)v->i);
-    case KNX_VK_RGB: {
-        lgw_value_t *s = knx_to_value(v);
-        return s ? lgw_report_add_value(r, name, s) : LGW_ENOMEM;
-    }
-    default: return LGW_EINVAL;
-    }
-}
-
-/* Reads colour member @p name (or its lower-case spelling) of struct @p s. */
-static int rgb_member(const lgw_value_t *s, const char *name, const char *lower, uint8_t *out)
-{
-    const lgw_value_t *m = lgw_value_struct_get(s, name);
-    int64_t i;
-    if (!m)
-        m = lgw_value_struct_get(s, lower);
-    if (!m || lgw_value_get_int(m, &i) != LGW_OK)
-        return KNX_DPT_EKIND;
-    if (i < 0 || i > 255)
-        return KNX_DPT_ERANGE;
-    *out = (uint8_t)i;
-    return KNX_DPT_OK;
-}
-
-/* Converts an SDK value into a codec value. Returns a KNX_DPT_E* code. */
-static int value_to_knx(const lgw_value_t *v, knx_val_t *out)
-{
-    memset(out, 0, sizeof *out);
-    const char *text;
-    size_t len;
-    int r;
-    switch (lgw_value_type(v)) {
-    case LGW_TYPE_BOOL:
-        out->kind = KNX_VK_BOOL;
-        return lgw_value_get_bool(v, &out->b) == LGW_OK ? KNX_DPT_OK : KNX_DPT_EKIND;
-    case LGW_TYPE_INT:
-    case LGW_TYPE_DATE:
-    case LGW_TYPE_ENUM:
-        out->kind = lgw_value_type(v) == LGW_TYPE_ENUM ? KNX_VK_ENUM : KNX_VK_INT;
-        return lgw_value_get_int(v, &out->i) == LGW_OK ? KNX_DPT_OK : KNX_DPT_EKIND;
-    case LGW_TYPE_FLOAT:
-    case LGW_TYPE_DOUBLE:
-        out->kind = KNX_VK_DOUBLE;
-        return lgw_value_get_double(v, &out->d) == LGW_OK ? KNX_DPT_OK : KNX_DPT_EKIND;
-    case LGW_TYPE_TEXT:
-        out->kind = KNX_VK_TEXT;
-        if (lgw_value_get_text(v, &text, &len) != LGW_OK)
-            return KNX_DPT_EKIND;
-        if (len >= sizeof out->text || memchr(text, '\0', len))
-            return KNX_DPT_ERANGE;
-        memcpy(out->text, text, len);
-        return KNX_DPT_OK;
-    case LGW_TYPE_STRUCT:
-        out->kind = KNX_VK_RGB;
-        if ((r = rgb_member(v, "Red", "red", &out->rgb[0])) != KNX_DPT_OK ||
-            (r = rgb_member(v, "Green", "green", &out->rgb[1])) != KNX_DPT_OK ||
-            (r = rgb_member(v, "Blue", "blue", &out->rgb[2])) != KNX_DPT_OK)
-            return r;
-        return KNX_DPT_OK;
-    default:
-        return KNX_DPT_EKIND;
-    }
-}
-
-/* Decodes the payload of @p a for @p dpt (small DPTs take the 6-bit value). */
-static int decode_apdu(knx_dpt_t dpt, const knx_apdu_t *a, knx_val_t *out)
-{
-    if (knx_dpt_size(dpt) == 0) {
-        if (a->is_small)
-            return knx_dpt_decode(dpt, &a->small, 1, out);
-        return knx_dpt_decode(dpt, a->data, a->len, out); /* tolerated: one data byte */
-    }
-    if (a->is_small)
-        return KNX_DPT_ELENGTH;
-    return knx_dpt_decode(dpt, a->data, a->len, out);
-}
-
-/* ---- online / offline --------------------------------------------------------- */
-
-static void set_online(knx_t *k, knx_device_t *dev, bool online, const char *why)
-{
-    if (dev->online == online)
-        return;
-    dev->online = online;
-    lgw_log(k->inst, LGW_LOG_INFO, "device %s %s (%s)", dev->id, online ? "online" : "offline", why);
-    lgw_device_set_online(k->inst, dev->id, online);
-}
-
-/* A telegram from (or for) @p dev arrived. */
-static void device_heard(knx_t *k, knx_device_t *dev, uint16_t src)
-{
-    if (dev->has_ia && src != dev->ia)
-        return;
-    dev->awaiting_since = 0;
-    set_online(k, dev, true, "telegram received");
-}
-
-/* ---- property read requests ----------------------------------------------------- */
-
-/* Completes and frees @p pr (already unlinked). */
-static void pread_finish(knx_pread_t *pr, int code, const char *msg)
-{
-    lgw_request_done(pr->req, code, msg);
-    free(pr->pts);
-    free(pr->got);
-    free(pr);
-}
-
-/* Completes every pending read with @p code (link down, instance stopping). */
-static void preads_fail_all(knx_t *k, int code, const char *msg)
-{
-    while (k->preads) {
-        knx_pread_t *pr = k->preads;
-        k->preads = pr->next;
-        pread_finish(pr, code, msg);
-    }
-}
-
-/* Hands the decoded value of @p pt to the read requests waiting for it. */
-static void preads_offer(knx_t *k, knx_point_t *pt, const knx_val_t *v)
-{
-    for (knx_pread_t **pp = &k->preads; *pp;) {
-        knx_pread_t *pr = *pp;
-        for (size_t i = 0; i < pr->n; i++) {
-            if (pr->pts[i] != pt || pr->got[i])
-                continue;
-            lgw_value_t *val = knx_to_value(v);
-            if (val && lgw_request_add_output(pr->req, pt->name, val) == LGW_OK) {
-                pr->got[i] = true;
-                pr->n_got++;
-            }
-        }
-        if (pr->n_got == pr->n) {
-            *pp = pr->next;
-            pread_finish(pr, LGW_REPLY_SUCCESS, NULL);
-        } else {
-            pp = &pr->next;
-        }
-    }
-}
-
-/* Fails the read requests whose time is up. */
-static void preads_expire(knx_t *k, uint64_t now)
-{
-    for (knx_pread_t **pp = &k->preads; *pp;) {
-        knx_pread_t *pr = *pp;
-        if (now < pr->deadline) {
-            pp = &pr->next;
-            continue;
-        }
-        *pp = pr->next;
-        char msg[160];
-        size_t i = 0;
-        while (i < pr->n && pr->got[i])
-            i++;
-        snprintf(msg, sizeof msg, "no answer from the bus for point '%s' within %u ms",
-                 i < pr->n ? pr->pts[i]->name : "?", (unsigned)k->cfg.read_timeout_ms);
-        pread_finish(pr, KNX_REPLY_NO_ANSWER, msg);
-    }
-}
-
-static void on_offline_tick(lgw_timer_t *timer, void *data)
-{
-    (void)timer;
-    knx_t *k = data;
-    uint64_t now = lgw_monotonic_ms();
-    preads_expire(k, now);
-    for (size_t d = 0; d < k->cfg.n_devices; d++) {
-        knx_device_t *dev = &k->cfg.devices[d];
-        if (dev->awaiting_since && now - dev->awaiting_since >= k->cfg.read_timeout_ms) {
-            dev->awaiting_since = 0;
-            set_online(k, dev, false, "no answer to read requests");
-        }
-    }
-}
-
-/* ---- reads ------------------------------------------------------------------ */
-
-/*
- * Sends the next queued read and arms the pace timer; when the queue is empty
- * pacing stops. Reads are paced because a KNX TP line carries only a few dozen
- * telegrams a second: a burst of hundreds would sit in knxd's queue longer
- * than read_timeout_ms and make healthy devices look dead.
- */
-static void pace_next(knx_t *k)
-{
-    if (k->q_len == 0 || !knx_link_is_up(k->link)) {
-        k->pacing = false;
-        return;
-    }
-    knx_read_t *rd = &k->reads[k->queue[k->q_head]];
-    k->q_head = (k->q_head + 1) % k->n_reads;
-    k->q_len--;
-    rd->queued = false;
-    uint8_t apdu[KNX_APDU_MAX];
-    size_t len = knx_apdu_build(KNX_APCI_READ, false, NULL, 0, apdu);
-    if (knx_link_send(k->link, rd->ga, apdu, len) != LGW_OK) {
-        k->pacing = false; /* the link went down and the queue was cleared */
-        return;
-    }
-    uint64_t now = lgw_monotonic_ms();
-    for (size_t i = 0; i < rd->n_devs; i++)
-        if (!rd->devs[i]->awaiting_since)
-            rd->devs[i]->awaiting_since = now ? now : 1;
-    k->pacing = true;
-    lgw_timer_start(k->pace_timer, 1000 / k->cfg.read_rate ? 1000 / k->cfg.read_rate : 1, 0);
-}
-
-static void on_pace(lgw_timer_t *timer, void *data)
-{
-    (void)timer;
-    pace_next(data);
-}
-
-/* Queues read entry @p idx unless it is queued already; call pace_start() after. */
-static void queue_read(knx_t *k, size_t idx)
-{
-    knx_read_t *rd = &k->reads[idx];
-    if (rd->queued)
-        return;
-    rd->queued = true;
-    k->queue[(k->q_head + k->q_len) % k->n_reads] = idx;
-    k->q_len++;
-}
-
-static void pace_start(knx_t *k)
-{
-    if (!k->pacing)
-        pace_next(k);
-}
-
-/* Queues the reads of @p g (each address at most once in the queue). */
-static void queue_reads(knx_t *k, knx_read_group_t *g)
-{
-    if (!knx_link_is_up(k->link))
-        return;
-    for (size_t i = 0; i < g->n_reads; i++)
-        queue_read(k, g->reads[i]);
-    pace_start(k);
-}
-
-static void clear_queue(knx_t *k)
-{
-    for (size_t i = 0; i < k->n_reads; i++)
-        k->reads[i].queued = false;
-    k->q_head = k->q_len = 0;
-}
-
-static void on_poll(lgw_timer_t *timer, void *data)
-{
-    (void)timer;
-    knx_read_group_t *g = data;
-    queue_reads(g->k, g);
-}
-
-/* Index of the read entry for @p pt (created on first use, with pt's device added), or -1. */
-static long read_index(knx_t *k, knx_point_t *pt)
-{
-    size_t i = 0;
-    while (i < k->n_reads && k->reads[i].ga != pt->read_ga)
-        i++;
-    if (i == k->n_reads) {
-        knx_read_t *n = realloc(k->reads, (k->n_reads + 1) * sizeof *n);
-        if (!n)
-            return -1;
-        k->reads = n;
-        memset(&k->reads[i], 0, sizeof k->reads[i]);
-        k->reads[i].ga = pt->read_ga;
-        k->n_reads++;
-    }
-    knx_read_t *rd = &k->reads[i];
-    for (size_t d = 0; d < rd->n_devs; d++)
-        if (rd->devs[d] == pt->dev)
-            return (long)i;
-    knx_device_t **n = realloc(rd->devs, (rd->n_devs + 1) * sizeof *n);
-    if (!n)
-        return -1;
-    rd->devs = n;
-    rd->devs[rd->n_devs++] = pt->dev;
-    return (long)i;
-}
-
-/* Adds @p pt's read to @p g (each address once per group). */
-static int group_add(knx_t *k, knx_read_group_t *g, knx_point_t *pt)
-{
-    long idx = read_index(k, pt);
-    if (idx < 0)
-        return LGW_ENOMEM;
-    for (size_t i = 0; i < g->n_reads; i++)
-        if (g->reads[i] == (size_t)idx)
-            return LGW_OK;
-    size_t *n = realloc(g->reads, (g->n_reads + 1) * sizeof *n);
-    if (!n)
-        return LGW_ENOMEM;
-    g->reads = n;
-    g->reads[g->n_reads++] = (size_t)idx;
-    return LGW_OK;
-}
-
-static void group_free(knx_read_group_t *g)
-{
-    lgw_timer_free(g->timer);
-    free(g->reads);
-    memset(g, 0, sizeof *g);
-}
+#include "knx_plugin.h"
 
 /* ---- rx ----------------------------------------------------------------------- */
-
-static const char *apci_name(knx_apci_t apci)
-{
-    return apci == KNX_APCI_READ ? "read" : apci == KNX_APCI_RESPONSE ? "response" : "write";
-}
-
-/* Payload of @p a as hex ("" for reads; the 6-bit value for small telegrams). */
-static void payload_hex(const knx_apdu_t *a, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    if (a->apci == KNX_APCI_READ)
-        return;
-    if (a->is_small) {
-        snprintf(buf, size, "%02x", a->small);
-        return;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < a->len && o + 3 <= size; i++)
-        o += (size_t)snprintf(buf + o, size - o, "%02x", a->data[i]);
-}
-
-/* A telegram to an address no point claims. */
-static void learn(knx_t *k, uint16_t src, uint16_t dst, const knx_apdu_t *a)
-{
-    char ga[KNX_ADDR_STR], ia[KNX_ADDR_STR], hex[2 * 254 + 1];
-    knx_ga_format(dst, ga, sizeof ga);
-    knx_ia_format(src, ia, sizeof ia);
-    payload_hex(a, hex, sizeof hex);
-    if (!bit_get(k->seen, dst)) {
-        bit_set(k->seen, dst);
-        lgw_log(k->inst, LGW_LOG_INFO, "unclaimed group address %s: group value %s from %s%s%s", ga,
-                apci_name(a->apci), ia, hex[0] ? ", data " : "", hex);
-    }
-    if (!k->learning)
-        return;
-    char id[32];
-    snprintf(id, sizeof id, "ga-%u-%u-%u", (unsigned)(dst >> 11) & 0x1F, (unsigned)(dst >> 8) & 0x07,
-             (unsigned)dst & 0xFF);
-    if (!bit_get(k->reported, dst)) {
-        if (k->n_reported >= k->cfg.learn_max) {
-            if (!k->learn_full_logged)
-                lgw_log(k->inst, LGW_LOG_WARN, "learn: %u addresses reported (learn_max); ignoring more",
-                        (unsigned)k->n_reported);
-            k->learn_full_logged = true;
-            return;
-        }
-        bit_set(k->reported, dst);
-        k->n_reported++;
-        lgw_device_add(k->inst, id, KNX_LEARNED_MODEL);
-        lgw_device_set_online(k->inst, id, true);
-    }
-    lgw_report_t *r = lgw_report_new(k->inst, id);
-    if (!r)
-        return;
-    lgw_report_add_text(r, "service", apci_name(a->apci));
-    lgw_report_add_text(r, "source", ia);
-    lgw_report_add_text(r, "raw", hex);
-    lgw_report_commit(r);
-}
 
 static size_t refs_lower_bound(const knx_t *k, uint16_t ga)
 {
@@ -529,7 +55,7 @@ static void on_telegram(void *data, uint16_t src, uint16_t dst, const uint8_t *b
         return; /* not group-value communication */
     size_t i = refs_lower_bound(k, dst);
     if (i == k->n_refs || k->refs[i].ga != dst) {
-        learn(k, src, dst, &a);
+        knx_learn(k, src, dst, &a);
         return;
     }
     if (a.apci == KNX_APCI_READ)
@@ -539,21 +65,21 @@ static void on_telegram(void *data, uint16_t src, uint16_t dst, const uint8_t *b
     knx_device_t *rdev = NULL;
     for (; i < k->n_refs && k->refs[i].ga == dst; i++) {
         knx_point_t *pt = k->refs[i].pt;
-        device_heard(k, pt->dev, src);
+        knx_device_heard(k, pt->dev, src);
         if (!(pt->access & LGW_ACCESS_READ))
             continue;
         knx_val_t v;
-        int err = decode_apdu(pt->dpt, &a, &v);
+        int err = knx_decode_apdu(pt->dpt, &a, &v);
         if (err != KNX_DPT_OK) {
             char ga[KNX_ADDR_STR], ia[KNX_ADDR_STR], dpt[16], hex[2 * 254 + 1];
-            payload_hex(&a, hex, sizeof hex);
+            knx_payload_hex(&a, hex, sizeof hex);
             lgw_log(k->inst, LGW_LOG_WARN, "device %s point %s: %s from %s to %s (data %s) is not a %s: %s",
-                    pt->dev->id, pt->name, apci_name(a.apci), knx_ia_format(src, ia, sizeof ia),
+                    pt->dev->id, pt->name, knx_apci_name(a.apci), knx_ia_format(src, ia, sizeof ia),
                     knx_ga_format(dst, ga, sizeof ga), hex, knx_dpt_format(pt->dpt, dpt, sizeof dpt),
                     knx_dpt_strerror(err));
             continue;
         }
-        preads_offer(k, pt, &v);
+        knx_preads_offer(k, pt, &v);
         if (rdev != pt->dev) {
             if (r)
                 lgw_report_commit(r);
@@ -561,7 +87,7 @@ static void on_telegram(void *data, uint16_t src, uint16_t dst, const uint8_t *b
             r = lgw_report_new(k->inst, rdev->id);
         }
         if (r)
-            report_add(r, pt->name, &v);
+            knx_report_add(r, pt->name, &v);
     }
     if (r)
         lgw_report_commit(r);
@@ -570,17 +96,17 @@ static void on_telegram(void *data, uint16_t src, uint16_t dst, const uint8_t *b
 static void on_link_up(void *data)
 {
     knx_t *k = data;
-    queue_reads(k, &k->on_connect);
+    knx_queue_reads(k, &k->on_connect);
 }
 
 static void on_link_down(void *data)
 {
     knx_t *k = data;
-    clear_queue(k);
-    preads_fail_all(k, KNX_REPLY_BUS_DOWN, "the knxd connection was lost");
+    knx_clear_queue(k);
+    knx_preads_fail_all(k, KNX_REPLY_BUS_DOWN, "the knxd connection was lost");
     for (size_t d = 0; d < k->cfg.n_devices; d++) {
         k->cfg.devices[d].awaiting_since = 0;
-        set_online(k, &k->cfg.devices[d], false, "knxd unreachable");
+        knx_set_online(k, &k->cfg.devices[d], false, "knxd unreachable");
     }
 }
 
@@ -623,7 +149,7 @@ static int knx_write(void *data, lgw_request_t *req, const char *device_id, cons
             snprintf(msg, sizeof msg, "point '%s' is read-only", pt->name);
             goto param_error;
         }
-        if ((err = value_to_knx(v, &kv)) != KNX_DPT_OK ||
+        if ((err = knx_from_value(v, &kv)) != KNX_DPT_OK ||
             (err = knx_dpt_encode(pt->dpt, &kv, payload, &plen)) != KNX_DPT_OK) {
             char dpt[16];
             snprintf(msg, sizeof msg, "point '%s' (DPT %s): %s", pt->name, knx_dpt_format(pt->dpt, dpt, sizeof dpt),
@@ -652,12 +178,12 @@ static int knx_write(void *data, lgw_request_t *req, const char *device_id, cons
         knx_apdu_t a;
         knx_val_t v;
         if (!pt->optimistic || !(pt->access & LGW_ACCESS_READ) || !knx_apdu_parse(tx[i].apdu, tx[i].len, &a) ||
-            decode_apdu(pt->dpt, &a, &v) != KNX_DPT_OK)
+            knx_decode_apdu(pt->dpt, &a, &v) != KNX_DPT_OK)
             continue;
         if (!r)
             r = lgw_report_new(k->inst, dev->id);
         if (r)
-            report_add(r, pt->name, &v);
+            knx_report_add(r, pt->name, &v);
     }
     if (r)
         lgw_report_commit(r);
@@ -671,61 +197,6 @@ param_error:
     return LGW_OK;
 }
 
-static int knx_read(void *data, lgw_request_t *req, const char *device_id, const lgw_value_t *names)
-{
-    knx_t *k = data;
-    knx_device_t *dev = knx_settings_find_device(&k->cfg, device_id);
-    if (!dev)
-        return LGW_ENOENT;
-    if (lgw_value_type(names) != LGW_TYPE_ARRAY)
-        return LGW_EINVAL;
-    size_t n = lgw_value_count(names);
-    if (n == 0) {
-        lgw_request_done(req, LGW_REPLY_SUCCESS, NULL);
-        return LGW_OK;
-    }
-    knx_pread_t *pr = calloc(1, sizeof *pr);
-    if (!pr || !(pr->pts = calloc(n, sizeof *pr->pts)) || !(pr->got = calloc(n, sizeof *pr->got))) {
-        if (pr)
-            free(pr->pts);
-        free(pr);
-        return LGW_ENOMEM;
-    }
-    pr->req = req;
-    char msg[160] = "";
-    for (size_t i = 0; i < n && !msg[0]; i++) {
-        const char *name = NULL;
-        lgw_value_get_text(lgw_value_array_at(names, i), &name, NULL);
-        knx_point_t *pt = name ? knx_device_find_point(dev, name) : NULL;
-        if (!pt)
-            snprintf(msg, sizeof msg, "device %s has no point '%s'", dev->id, name ? name : "?");
-        else if (!(pt->access & LGW_ACCESS_READ) || pt->read_idx < 0)
-            snprintf(msg, sizeof msg, "point '%s' cannot be read from the bus (no read access or no state or write "
-                     "address)", pt->name);
-        else
-            pr->pts[pr->n++] = pt;
-    }
-    if (msg[0] || !knx_link_is_up(k->link)) {
-        pread_finish(pr, msg[0] ? LGW_REPLY_PARAM_ERROR : KNX_REPLY_BUS_DOWN,
-                     msg[0] ? msg : "knxd is not connected");
-        return LGW_OK;
-    }
-    /* the same point asked twice counts once */
-    for (size_t i = 0; i < pr->n; i++)
-        for (size_t j = 0; j < i; j++)
-            if (pr->pts[j] == pr->pts[i] && !pr->got[i]) {
-                pr->got[i] = true;
-                pr->n_got++;
-            }
-    for (size_t i = 0; i < pr->n; i++)
-        queue_read(k, (size_t)pr->pts[i]->read_idx);
-    /* the timeout counts from when the last of these reads can have gone out */
-    pr->deadline = lgw_monotonic_ms() + k->cfg.read_timeout_ms + (uint64_t)k->q_len * 1000 / k->cfg.read_rate;
-    pr->next = k->preads;
-    k->preads = pr;
-    pace_start(k);
-    return LGW_OK;
-}
 
 static int knx_discovery(void *data, bool enable)
 {
@@ -799,9 +270,9 @@ static int build_index(knx_t *k)
             for (size_t l = 0; l < pt->n_listen; l++)
                 k->refs[k->n_refs++] = (knx_ref_t){ pt->listen[l], pt };
             pt->read_idx = -1;
-            if ((pt->access & LGW_ACCESS_READ) && pt->read_ga && (pt->read_idx = read_index(k, pt)) < 0)
+            if ((pt->access & LGW_ACCESS_READ) && pt->read_ga && (pt->read_idx = knx_read_index(k, pt)) < 0)
                 return LGW_ENOMEM;
-            if (pt->read_on_start && group_add(k, &k->on_connect, pt) != LGW_OK)
+            if (pt->read_on_start && knx_group_add(k, &k->on_connect, pt) != LGW_OK)
                 return LGW_ENOMEM;
             if (pt->poll_ms == 0)
                 continue;
@@ -818,7 +289,7 @@ static int build_index(knx_t *k)
                 memset(g, 0, sizeof *g);
                 g->poll_ms = pt->poll_ms;
             }
-            if (group_add(k, g, pt) != LGW_OK)
+            if (knx_group_add(k, g, pt) != LGW_OK)
                 return LGW_ENOMEM;
         }
     }
@@ -858,8 +329,8 @@ static int knx_start(void *data)
     knx_t *k = data;
     static const knx_link_events_t ev = { on_link_up, on_link_down, on_telegram };
     k->link = knx_link_new(k->inst, k->cfg.url, k->cfg.reconnect_min_ms, k->cfg.reconnect_max_ms, &ev, k);
-    k->offline_timer = lgw_timer_new(k->inst, on_offline_tick, k);
-    k->pace_timer = lgw_timer_new(k->inst, on_pace, k);
+    k->offline_timer = lgw_timer_new(k->inst, knx_on_offline_tick, k);
+    k->pace_timer = lgw_timer_new(k->inst, knx_on_pace, k);
     if (!k->link || !k->offline_timer || !k->pace_timer)
         return LGW_ENOMEM;
     uint64_t tick = k->cfg.read_timeout_ms / 4;
@@ -867,7 +338,7 @@ static int knx_start(void *data)
     lgw_timer_start(k->offline_timer, tick, tick);
     for (size_t i = 0; i < k->n_polls; i++) {
         knx_read_group_t *g = &k->polls[i];
-        g->timer = lgw_timer_new(k->inst, on_poll, g);
+        g->timer = lgw_timer_new(k->inst, knx_on_poll, g);
         if (!g->timer)
             return LGW_ENOMEM;
         lgw_timer_start(g->timer, g->poll_ms, g->poll_ms);
@@ -884,14 +355,14 @@ static void knx_stop(void *data)
 {
     knx_t *k = data;
     k->running = false;
-    preads_fail_all(k, LGW_REPLY_REQUEST_ERROR, "the KNX instance is stopping");
+    knx_preads_fail_all(k, LGW_REPLY_REQUEST_ERROR, "the KNX instance is stopping");
     knx_link_stop(k->link); /* no events afterwards; freed in destroy (see knx_link.h) */
     lgw_timer_free(k->offline_timer);
     k->offline_timer = NULL;
     lgw_timer_free(k->pace_timer);
     k->pace_timer = NULL;
     k->pacing = false;
-    clear_queue(k);
+    knx_clear_queue(k);
     for (size_t i = 0; i < k->n_polls; i++) {
         lgw_timer_free(k->polls[i].timer);
         k->polls[i].timer = NULL;
@@ -907,9 +378,9 @@ static void knx_destroy(void *data)
         knx_stop(k);
         knx_link_free(k->link);
     }
-    group_free(&k->on_connect);
+    knx_group_free(&k->on_connect);
     for (size_t i = 0; i < k->n_polls; i++)
-        group_free(&k->polls[i]);
+        knx_group_free(&k->polls[i]);
     free(k->polls);
     for (size_t i = 0; i < k->n_reads; i++)
         free(k->reads[i].devs);
@@ -930,7 +401,7 @@ LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv)
     lgw_driver_set_stop(drv, knx_stop);
     lgw_driver_set_destroy(drv, knx_destroy);
     lgw_driver_set_write(drv, knx_write);
-    lgw_driver_set_read(drv, knx_read);
+    lgw_driver_set_read(drv, knx_read_request);
     lgw_driver_set_discovery(drv, knx_discovery);
     return LGW_OK;
 }
