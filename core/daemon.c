@@ -21,6 +21,7 @@
 #include "instance.h"
 #include "log.h"
 #include "module.h"
+#include "notify.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -262,6 +263,7 @@ static void begin_shutdown(daemon_t *d)
         return;
     d->shutting_down = true;
     GW_INFO("linkgw", "shutting down");
+    gw_notify("STOPPING=1");
     d->stopping++; /* hold: stops may complete synchronously inside the loop below */
     gw_list_foreach_safe(node, tmp, &d->entries) {
         entry_t *e = gw_container_of(node, entry_t, link);
@@ -282,7 +284,9 @@ static void on_signal(uv_signal_t *s, int signum)
         if (d->shutting_down)
             return;
         GW_INFO("linkgw", "SIGHUP: reloading %s", d->conf.conf_dir);
+        gw_notify("RELOADING=1");
         scan_confd(d);
+        gw_notify("READY=1");
         GW_INFO("linkgw", "reload done");
     } else {
         begin_shutdown(d);
@@ -331,6 +335,7 @@ int gw_daemon_run(const char *config_path)
     } else {
         scan_confd(d);
         GW_INFO("linkgw", "running");
+        gw_notify("READY=1");
     }
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_walk(&d->loop, close_walk, NULL);

@@ -16,6 +16,7 @@ static void xq_async_cb(uv_async_t *a) { gw_xq_drain(a->data); }
 int gw_host_init(gw_host_t *host, uv_loop_t *loop)
 {
     host->loop = loop;
+    host->loop_thread = pthread_self();
     host->request_timeout_ms = 10000;
     gw_list_init(&host->instances);
     host->xq_head = host->xq_tail = NULL;
@@ -42,6 +43,14 @@ void gw_host_close(gw_host_t *host)
     host->hub = NULL;
     uv_close((uv_handle_t *)&host->xq_async, NULL);
     pthread_mutex_destroy(&host->xq_lock);
+}
+
+bool gw_host_check_loop(const gw_host_t *host, const char *fn)
+{
+    if (pthread_equal(pthread_self(), host->loop_thread))
+        return true;
+    GW_ERROR("plugin", "%s() called outside the loop thread; refused (see host.h threading rules)", fn);
+    return false;
 }
 
 void gw_xq_post(gw_host_t *host, gw_xmsg_t *m)

@@ -14,6 +14,7 @@
 #define LINKGW_CORE_HOST_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -34,6 +35,8 @@ typedef struct gw_host {
     uint64_t request_timeout_ms;  /* downlink request timeout */
     gw_list_t instances;          /* every lgw_instance_t alive (loop thread) */
 
+    pthread_t loop_thread;        /* the thread that runs the loop */
+
     pthread_mutex_t xq_lock;
     gw_xmsg_t *xq_head, *xq_tail;
     uv_async_t xq_async;
@@ -53,6 +56,13 @@ void gw_host_close(gw_host_t *host);
  * minus local time, ms). Set by the cloud link's NTP exchange. Any thread.
  */
 void gw_time_set_offset(int64_t offset_ms);
+
+/**
+ * True on the loop thread. Loop-thread-only host functions check it and
+ * refuse (with an error log naming @p fn) when called from another thread,
+ * rather than corrupt libuv state.
+ */
+bool gw_host_check_loop(const gw_host_t *host, const char *fn);
 
 /** Queues @p m for delivery on the loop thread. Any thread. */
 void gw_xq_post(gw_host_t *host, gw_xmsg_t *m);

@@ -152,6 +152,13 @@ LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *mes
     if (!req || req->completed)
         return;
     req->completed = true;
+    if (code < 0) { /* an lgw_result_t instead of a reply code: map it */
+        if (!message)
+            message = lgw_strerror(code);
+        code = code == LGW_EINVAL || code == LGW_ETYPE || code == LGW_ERANGE ? LGW_REPLY_PARAM_ERROR
+               : code == LGW_EBUSY                                         ? LGW_REPLY_TOO_MANY
+                                                                           : LGW_REPLY_REQUEST_ERROR;
+    }
     req->code = code;
     req->message = message ? strdup(message) : NULL;
     req->x.deliver = req_deliver;

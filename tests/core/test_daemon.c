@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,11 +142,46 @@ static const char *inst_conf(const char *label)
     return text;
 }
 
+/* A datagram socket standing in for systemd's NOTIFY_SOCKET. */
+static int notify_socket(th_t *t)
+{
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    char path[300];
+    snprintf(path, sizeof path, "%s/notify", t->dir);
+    assert_true(strlen(path) < sizeof a.sun_path);
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    setenv("NOTIFY_SOCKET", a.sun_path, 1);
+    return fd;
+}
+
+/* Waits (up to 30 s) for the datagram @p want. */
+static void expect_notify(int fd, const char *want)
+{
+    char buf[256];
+    for (int i = 0; i < 30; i++) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        if (poll(&pf, 1, 1000) <= 0)
+            continue;
+        ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+        assert_true(n >= 0);
+        buf[n] = '\0';
+        if (strcmp(buf, want) == 0)
+            return;
+    }
+    fail_msg("notification '%s' not received", want);
+}
+
 static void test_reload(void **state)
 {
     (void)state;
     th_t t;
     th_open(&t);
+    int nfd = notify_socket(&t);
     write_main(&t);
     th_write(&t, "conf.d/a.conf", inst_conf("a1"));
     th_write(&t, "conf.d/b.conf", inst_conf("b1"));
@@ -154,7 +191,9 @@ static void test_reload(void **state)
     char *argv[] = {"linkgw", "-c", cfg, NULL};
     proc_t p;
     spawn(&p, argv);
+    unsetenv("NOTIFY_SOCKET");
     wait_for(&p, 0, "INFO linkgw: running");
+    expect_notify(nfd, "READY=1");
     assert_true(contains(&p, 0, "plugin a: test plugin started (label 'a1')"));
     assert_true(contains(&p, 0, "plugin b: test plugin started (label 'b1')"));
     assert_true(contains(&p, 0, "plugin c: test plugin started (label 'c1')"));
@@ -209,6 +248,8 @@ static void test_reload(void **state)
     assert_true(contains(&p, mark, "plugin a: instance stopped"));
     assert_true(contains(&p, mark, "plugin b: instance stopped"));
     assert_true(contains(&p, mark, "INFO linkgw: stopped"));
+    expect_notify(nfd, "STOPPING=1");
+    close(nfd);
     free(p.log);
     th_close(&t);
 }

@@ -335,6 +335,41 @@ static void test_report_values(void **state)
     th_close(&t);
 }
 
+/* ---- loop-thread-only functions refuse other threads ------------------------- */
+
+static void noop_timer(lgw_timer_t *t, void *d) { (void)t; (void)d; }
+static void noop_work(void *d) { (void)d; }
+
+static void *off_loop(void *arg)
+{
+    lgw_instance_t *inst = arg;
+    static int results[4];
+    results[0] = lgw_timer_new(inst, noop_timer, NULL) == NULL;
+    results[1] = lgw_work_submit(inst, noop_work, NULL, NULL) == LGW_ESTATE;
+    results[2] = lgw_worker_new(inst, "x") == NULL;
+    results[3] = lgw_model_new(inst, "m") == NULL;
+    return results;
+}
+
+static void test_loop_thread_guard(void **state)
+{
+    (void)state;
+    th_t t;
+    th_open(&t);
+    gw_errors_t errs = {0};
+    lgw_instance_t *inst = th_create(&t, "lt", "test_good", "", &errs);
+    pthread_t th;
+    void *res;
+    pthread_create(&th, NULL, off_loop, inst);
+    pthread_join(th, &res);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(((int *)res)[i], 1);
+    assert_true(gw_list_empty(&inst->timers));
+    gw_instance_destroy(inst);
+    gw_errors_free(&errs);
+    th_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_worker_cancel),
         cmocka_unit_test(test_thread_reports),
         cmocka_unit_test(test_report_values),
+        cmocka_unit_test(test_loop_thread_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
