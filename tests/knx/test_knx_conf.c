@@ -196,6 +196,8 @@ static void test_errors(void **state)
     expect_error("  devices = ( { id = \"d1\"; model = \"m\"; } );\n", "knx.conf:2: missing required setting 'points'");
     expect_error("  devices = ( { id = \"d 1\"; model = \"m\"; points = ( { name = \"a\"; dpt = \"1\"; write = \"1/1\"; } ); } );\n",
                  "knx.conf:2: device id 'd 1' must be 1..64 of A-Z a-z 0-9 - _ . : @");
+    expect_error("  devices = ( { id = \"d1\"; model = \"1m.x\"; points = ( { name = \"a\"; dpt = \"1\"; write = \"1/1\"; } ); } );\n",
+                 "knx.conf:2: model name '1m.x' must be a letter followed by up to 63 of A-Z a-z 0-9 - _");
     expect_error("  devices = ( { id = \"d1\"; model = \"m\"; address = \"1/1/1\";\n"
                  "                points = ( { name = \"a\"; dpt = \"1\"; write = \"1/1\"; } ); } );\n",
                  "knx.conf:2: '1/1/1' is not an individual address (area.line.device, up to 15.15.255)");
