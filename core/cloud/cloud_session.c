@@ -225,10 +225,10 @@ static int client_ensure(gw_cloud_t *c, const char *client_id)
     client_destroy(c);
     char uri[320];
     snprintf(uri, sizeof uri, "%s://%s:%d", c->cfg.tls ? "ssl" : "tcp", c->cfg.host, c->cfg.port);
-    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-    co.sendWhileDisconnected = 0;
-    co.MQTTVersion = MQTTVERSION_3_1_1;
-    int rc = MQTTAsync_createWithOptions(&c->client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    /* Plain create: with create options Paho caps queued publishes at
+     * maxBufferedMessages (100) even while connected. Nothing is buffered while
+     * disconnected (publishing then returns LGW_ESTATE). */
+    int rc = MQTTAsync_create(&c->client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         GW_ERROR(CLOUD_LOG, "cannot create MQTT client for %s: %s", uri, MQTTAsync_strerror(rc));
         c->client = NULL;
