@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,6 +61,7 @@ static int spawn_broker(emu_broker_t *b)
         pid_t pid = fork();
         if (pid < 0) return -1;
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);          /* never outlive a crashed test */
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
             if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
             if (EMU_PRELOAD[0]) {
