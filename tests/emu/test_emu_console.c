@@ -74,8 +74,7 @@ static int teardown(void **s)
     (void)s;
     emu_client_close(G);
     emu_client_close(H);
-    emu_broker_cleanup(&B);
-    return 0;
+    return emu_broker_cleanup(&B);
 }
 
 static void t_property_set(void **s)

@@ -38,8 +38,7 @@ static int teardown(void **s)
 {
     (void)s;
     emu_client_close(G);
-    emu_broker_cleanup(&B);
-    return 0;
+    return emu_broker_cleanup(&B);
 }
 
 /* {"productKey","deviceName","clientId","timestamp","signmethod","sign"} for subNN */
@@ -403,7 +402,9 @@ static void t_garbage_never_crashes(void **s)
         for (int p = 0; payloads[p]; p++) emu_client_pub(G, topics[t], payloads[p]);
         emu_client_pub(G, topics[t], deep);
     }
-    assert_non_null(emu_client_wait(G, T("thing/topo/add_reply"), 5000));
+    json_t *r = emu_client_wait(G, T("thing/topo/add_reply"), 5000);
+    assert_non_null(r);
+    json_decref(r);
     const char *args[] = {"ping", NULL};
     assert_int_equal(emu_cli(&B, NULL, args), 0);
     assert_true(emu_client_connected(G));

@@ -40,8 +40,7 @@ static int setup(void **s)
 static int teardown(void **s)
 {
     (void)s;
-    emu_broker_cleanup(&B);
-    return 0;
+    return emu_broker_cleanup(&B);
 }
 
 static int topo_add(emu_client_t *c, int from, int n)

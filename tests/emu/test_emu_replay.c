@@ -43,8 +43,7 @@ static int setup(void **s)
 static int teardown(void **s)
 {
     (void)s;
-    emu_broker_cleanup(&b);
-    return 0;
+    return emu_broker_cleanup(&b);
 }
 
 static void t_replay_capture(void **s)
