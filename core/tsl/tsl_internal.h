@@ -18,6 +18,13 @@ struct gw_tsl_err;
 /** Fills @p err (may be NULL) with @p code, @p path and "path: message"; returns @p code. */
 int gw_tsl_err_set(struct gw_tsl_err *err, int code, const char *path, const char *fmt, ...) LGW_PRINTF(4, 5);
 
+/**
+ * Replaces, in place, every byte of @p s that is not part of a complete
+ * UTF-8 sequence with '?' (messages are cut with %.Ns and may end up inside
+ * a character; they must stay valid for a JSON reply's "message").
+ */
+void gw_tsl_utf8_fix(char *s);
+
 struct gw_tsl_param;
 
 /**

@@ -38,7 +38,8 @@ static void cerr(mctx_t *c, const config_setting_t *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->fn(c->ctx, src_file(s), s ? (int)config_setting_source_line(s) : 0, msg);
+    gw_tsl_utf8_fix(msg);
+    c->fn(c->ctx, s, src_file(s), s ? (int)config_setting_source_line(s) : 0, msg);
 }
 
 /* Same, with an explicit file and line (device-model checks after parsing). */
@@ -54,7 +55,8 @@ static void cerr_at(mctx_t *c, const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->fn(c->ctx, file, line, msg);
+    gw_tsl_utf8_fix(msg);
+    c->fn(c->ctx, NULL, file, line, msg);
 }
 
 static const char *kind_name(int type)

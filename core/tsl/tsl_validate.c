@@ -28,6 +28,8 @@ int gw_tsl_err_set(gw_tsl_err_t *err, int code, const char *path, const char *fm
         snprintf(err->msg, sizeof err->msg, "%.100s: %.150s", path, msg);
     else
         snprintf(err->msg, sizeof err->msg, "%s", msg);
+    gw_tsl_utf8_fix(err->path);
+    gw_tsl_utf8_fix(err->msg);
     return code;
 }
 
@@ -548,6 +550,7 @@ static int check_pack_block(const gw_tsl_model_t *m, const json_t *blk, const ch
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%.60s: %.190s", who, err->msg);
         snprintf(err->msg, sizeof err->msg, "%s", msg);
+        gw_tsl_utf8_fix(err->msg);
     }
     return rc;
 }

@@ -25,9 +25,11 @@ typedef struct errlist {
     int n;
 } errlist_t;
 
-static void collect(void *ctx, const char *file, int line, const char *msg)
+static void collect(void *ctx, const config_setting_t *at, const char *file, int line, const char *msg)
 {
     errlist_t *e = ctx;
+    if (at) /* the setting agrees with file:line */
+        assert_int_equal(config_setting_source_line(at), line);
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     if (e->n < 64)

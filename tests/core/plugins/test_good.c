@@ -6,7 +6,8 @@
  *   write_delay_ms int (default 0)  writes complete after this delay (-1: never)
  *   fail_start   bool               start returns LGW_EIO
  *   label        string             only echoed in the start log line
- * Services: "echo" returns its input as output. Writes store nothing.
+ * Services: "echo" returns its input as output; "busy" completes with
+ * LGW_EBUSY (an lgw_result_t, not a reply code). Writes store nothing.
  */
 #include <linkgw/linkgw.h>
 
@@ -171,6 +172,10 @@ static int tg_invoke(void *data, lgw_request_t *req, const char *device_id, cons
 {
     (void)data;
     (void)device_id;
+    if (strcmp(service, "busy") == 0) { /* completes with an lgw_result_t: the host maps it */
+        lgw_request_done(req, LGW_EBUSY, NULL);
+        return LGW_OK;
+    }
     if (strcmp(service, "echo") != 0)
         return LGW_ENOTSUP;
     for (size_t i = 0; i < lgw_value_count(input); i++) {
