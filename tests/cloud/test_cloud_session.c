@@ -509,5 +509,7 @@ int main(void)
         cmocka_unit_test(test_broker_restart),        cmocka_unit_test(test_refused_backoff),
         cmocka_unit_test(test_tls_verified),          cmocka_unit_test(test_tls_wrong_ca_refused),
     };
+    if (getenv("CLOUD_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("CLOUD_TEST_FILTER"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
