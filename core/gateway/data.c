@@ -323,6 +323,7 @@ void gw_data_close(gw_data_t *d, void (*done)(void *arg), void *arg)
      * (a reply that still arrives makes it a duplicate, never a loss); memory does not */
     data_send_expire(d, true);
     data_journal_commit(d);
+    json_decref(d->jpending);
     data_downlink_detach(d);
     gw_strmap_foreach(&d->devs, free_dev_cb, NULL);
     gw_strmap_free(&d->devs);

@@ -94,7 +94,7 @@ struct gw_data {
     gw_data_stats_t st;
     char gw_pk[GW_STORE_NAME_MAX], gw_dn[GW_STORE_NAME_MAX];
     /* journal (data_journal.c) */
-    bool jbatch;             /* a journal batch is open (committed on the next tick) */
+    json_t *jpending;        /* [pk, dn, id, value, time(, true = event)] to journal on the next tick */
     uint64_t drain_after;    /* read cursor of the drain */
     uint64_t drain_budget_ms;/* uv_now of the last drain refill */
     uint64_t drain_rescan_at;/* uv_now before which no new pass starts */

@@ -3,9 +3,10 @@
  * delivered live — link down, a post without reply, a sub-device without a
  * session — are appended to the store's journal (SQLite, survives kill -9,
  * bounded by a byte budget with drop-oldest and a dropped counter). Appends
- * of one timer tick share one transaction (data_journal_commit on every tick
- * of the data layer's timer), so a crash loses at most the last tick
- * (flush_ms) of what was being journaled.
+ * of one timer tick are collected in memory and written in one transaction
+ * (data_journal_commit on every tick of the data layer's timer; never a batch
+ * left open across callbacks, the lifecycle shares the store), so a crash
+ * loses at most the last tick (flush_ms) of what was being journaled.
  *
  * The drain runs on the same timer while the link is up: entries are read in
  * sequence order and posted through thing/event/property/history/post on the
@@ -34,32 +35,53 @@ bool data_journal_enabled(gw_data_t *d)
 int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
                      int64_t time_ms)
 {
-    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!text)
+    if (!d->jpending && !(d->jpending = json_array()))
         return -1;
-    if (!d->jbatch && gw_journal_batch_begin(d->deps.store) == GW_STORE_OK)
-        d->jbatch = true;
-    gw_journal_rec_t rec = {
-        .pk = pk, .dn = dn, .kind = event ? GW_JOURNAL_EVENT : GW_JOURNAL_PROPERTY,
-        .identifier = id, .value_json = text, .ts_ms = time_ms,
-    };
-    int rc = gw_journal_append(d->deps.store, &rec, NULL);
-    free(text);
-    if (rc != GW_STORE_OK) {
-        GW_WARN(DATA_LOG, "%s/%s: cannot journal %s (store error %d)", pk, dn, id, rc);
+    json_t *e = json_pack("[sssOI]", pk, dn, id, (json_t *)value, (json_int_t)time_ms);
+    if (!e || json_array_append_new(d->jpending, e) != 0)
         return -1;
-    }
-    d->st.journaled++;
+    if (event)
+        json_array_append_new(e, json_true());
     return 0;
 }
 
+/*
+ * Writes what data_journal_put() collected in one journal batch, opened and
+ * committed here (never left open: the lifecycle shares the store).
+ */
 void data_journal_commit(gw_data_t *d)
 {
-    if (!d->jbatch)
+    size_t n = json_array_size(d->jpending);
+    if (!n)
         return;
-    d->jbatch = false;
-    if (gw_store_batch_commit(d->deps.store) != GW_STORE_OK)
-        GW_ERROR(DATA_LOG, "journal commit failed: the last %u ms of undelivered data may be lost", d->opt.flush_ms);
+    json_t *list = d->jpending;
+    d->jpending = NULL;
+    bool batch = gw_journal_batch_begin(d->deps.store) == GW_STORE_OK;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(list, i);
+        char *text = json_dumps(json_array_get(e, 3), JSON_COMPACT | JSON_ENCODE_ANY);
+        gw_journal_rec_t rec = {
+            .pk = json_string_value(json_array_get(e, 0)),
+            .dn = json_string_value(json_array_get(e, 1)),
+            .kind = json_array_size(e) > 5 ? GW_JOURNAL_EVENT : GW_JOURNAL_PROPERTY,
+            .identifier = json_string_value(json_array_get(e, 2)),
+            .value_json = text,
+            .ts_ms = json_integer_value(json_array_get(e, 4)),
+        };
+        int rc = text ? gw_journal_append(d->deps.store, &rec, NULL) : GW_STORE_EINVAL;
+        free(text);
+        if (rc == GW_STORE_OK)
+            ok++;
+        else
+            GW_WARN(DATA_LOG, "%s/%s: cannot journal %s (store error %d)", rec.pk, rec.dn, rec.identifier, rc);
+    }
+    if (batch && gw_store_batch_commit(d->deps.store) != GW_STORE_OK) {
+        GW_ERROR(DATA_LOG, "journal commit of %zu entries failed: they are lost", n);
+        ok = 0;
+    }
+    d->st.journaled += ok;
+    json_decref(list);
 }
 
 static bool sendable(gw_data_t *d, const gw_journal_entry_t *e)
