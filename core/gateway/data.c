@@ -4,6 +4,7 @@
  * listeners, and the one timer that drives flushing, reply timeouts, RRPC
  * deadlines, resends and the journal drain.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ void gw_data_options_init(gw_data_options_t *o)
     o->flush_ms = 50;
     o->flush_values = 4000;
     o->ack_timeout_ms = 10000;
+    o->max_inflight = 256;
     o->rrpc_timeout_ms = 7500;
     o->invalid_log_s = 60;
     o->held_max = 1000;
@@ -190,9 +192,28 @@ static void on_session(void *data, const char *pk, const char *dn, bool in)
         data_dev_unhold(d, dev);
 }
 
+/* One line with the counters (at shutdown, and every stats_interval_s when set). */
+static void data_log_totals(gw_data_t *d)
+{
+    uint32_t p50, p99;
+    data_downlink_latency(d, &p50, &p99);
+    GW_INFO(DATA_LOG,
+            "totals: reported=%" PRIu64 " invalid=%" PRIu64 " unchanged=%" PRIu64 " sent=%" PRIu64 " posts=%" PRIu64
+            " acked=%" PRIu64 " rejected=%" PRIu64 " journaled=%" PRIu64 " drained=%" PRIu64 " events_sent=%" PRIu64
+            " events_acked=%" PRIu64 " downlink=%" PRIu64 " downlink_refused=%" PRIu64 " downlink_p50_us=%" PRIu32
+            " downlink_p99_us=%" PRIu32,
+            d->st.reported, d->st.invalid, d->st.suppressed, d->st.sent, d->st.messages, d->st.acked, d->st.rejected,
+            d->st.journaled, d->st.drained, d->st.events_sent, d->st.events_acked, d->st.downlink,
+            d->st.downlink_refused, p50, p99);
+}
+
 static void on_timer(uv_timer_t *t)
 {
     gw_data_t *d = t->data;
+    if (d->opt.stats_interval_s && uv_now(d->deps.loop) - d->stats_at >= d->opt.stats_interval_s * 1000ull) {
+        d->stats_at = uv_now(d->deps.loop);
+        data_log_totals(d);
+    }
     data_journal_commit(d);
     data_send_flush(d);
     data_send_expire(d, false);
@@ -229,6 +250,8 @@ gw_data_t *gw_data_new(const gw_data_deps_t *deps, const gw_data_options_t *opts
         d->opt.flush_ms = 50;
     if (!d->opt.held_max)
         d->opt.held_max = 1;
+    if (!d->opt.max_inflight)
+        d->opt.max_inflight = 256;
     gw_strmap_init(&d->devs);
     gw_strmap_init(&d->by_pkdn);
     gw_list_init(&d->inflight);
@@ -315,6 +338,7 @@ void gw_data_close(gw_data_t *d, void (*done)(void *arg), void *arg)
         g_current = NULL;
     d->closing = true;
     d->ref->d = NULL;
+    data_log_totals(d);
     d->done = done;
     d->done_arg = arg;
     gw_hub_remove_consumer(d->deps.hub, &data_consumer, d);

@@ -41,12 +41,14 @@ typedef struct gw_data_options {
     unsigned flush_ms;           /**< batching window: one timer, default 50 */
     unsigned flush_values;       /**< flush early once this many values wait, default 4000 */
     unsigned ack_timeout_ms;     /**< a post without reply after this is failed, default 10000 */
+    unsigned max_inflight;       /**< live posts waiting for a reply; beyond it values wait, then go to the hold, default 256 */
     unsigned rrpc_timeout_ms;    /**< sync services answered (400) after this, default 7500 (< 8 s) */
     unsigned invalid_log_s;      /**< invalid value of one device+point logged at most this often, default 60 */
     unsigned held_max;           /**< per device: undelivered values kept in memory without journal, default 1000 */
     bool journal;                /**< journal undelivered values in the store (default true when a store exists) */
     uint64_t journal_max_bytes;  /**< journal budget (0 = the store's default) */
     unsigned drain_rate;         /**< journal entries per second sent by history/post, default 1000 */
+    unsigned stats_interval_s;   /**< log the counters every N s (0 = only at shutdown), default 0 */
 } gw_data_options_t;
 
 /** Fills @p o with the defaults. */

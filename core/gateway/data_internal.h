@@ -71,7 +71,7 @@ typedef struct data_call {
     bool sync;               /* RRPC: answered by the deadline at the latest */
     bool answered;
     uint64_t deadline;       /* uv_now */
-    uint64_t started;        /* uv_now, for the round-trip figure */
+    uint64_t t0_ns;          /* uv_hrtime at arrival, for the latency figure */
 } data_call_t;
 
 struct gw_data {
@@ -84,6 +84,7 @@ struct gw_data {
     gw_tsl_pack_t *pack;
     size_t pack_values;
     gw_list_t inflight;
+    size_t n_inflight;       /* live posts (pack/property/event) waiting for a reply */
     gw_list_t held;          /* data_dev_t with held data */
     gw_list_t calls;
     uint32_t next_id;
@@ -92,6 +93,9 @@ struct gw_data {
     void (*done)(void *);
     void *done_arg;
     gw_data_stats_t st;
+    uint32_t lat_us[1024];   /* gateway time of the last downlink requests (arrival → reply), µs */
+    size_t lat_n;
+    uint64_t stats_at;       /* uv_now of the last periodic stats line */
     char gw_pk[GW_STORE_NAME_MAX], gw_dn[GW_STORE_NAME_MAX];
     /* journal (data_journal.c) */
     json_t *jpending;        /* [pk, dn, id, value, time(, true = event)] to journal on the next tick */
@@ -134,6 +138,8 @@ data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *
 int data_downlink_register(gw_data_t *d);
 void data_downlink_expire(gw_data_t *d);
 void data_downlink_detach(gw_data_t *d);
+/** p50 and p99 (µs) of the recorded downlink latencies; 0 when none. */
+void data_downlink_latency(gw_data_t *d, uint32_t *p50, uint32_t *p99);
 
 /* ---- data_journal.c ---------------------------------------------------------- */
 bool data_journal_enabled(gw_data_t *d);

@@ -8,11 +8,13 @@
  *     flush_ms = 50;             # batching window of the uplink (1..1000)
  *     flush_values = 4000;       # flush early once this many values wait (1..1000000)
  *     ack_timeout_ms = 10000;    # post without reply → values go back to the hold (100..600000)
+ *     max_inflight = 256;        # posts waiting for a reply; beyond, values wait then go to the journal (1..100000)
  *     rrpc_timeout_ms = 7500;    # sync services answered by then (100..7900)
  *     invalid_log_s = 60;        # an invalid point is logged at most this often per device (1..86400)
  *     journal = true;            # store-and-forward in the state database
  *     journal_max_mib = 16;      # journal budget, drop-oldest beyond it (1..65536)
  *     drain_rate = 1000;         # journal entries per second through history/post (1..100000)
+ *     stats_interval_s = 0;      # log the counters every N s (0: only at shutdown)
  *   };
  */
 #include <string.h>
@@ -30,8 +32,9 @@ static int data_section(const lgw_config_t *s, void *unused)
     gw_data_options_init(&g_opts);
     if (!s)
         return 0;
-    static const char *const keys[] = {"flush_ms", "flush_values", "ack_timeout_ms", "rrpc_timeout_ms",
-                                       "invalid_log_s", "journal", "journal_max_mib", "drain_rate", NULL};
+    static const char *const keys[] = {"flush_ms", "flush_values", "ack_timeout_ms", "max_inflight", "rrpc_timeout_ms",
+                                       "invalid_log_s", "journal", "journal_max_mib", "drain_rate",
+                                       "stats_interval_s", NULL};
     lgw_config_check_keys(s, keys);
     int64_t v;
     if (lgw_config_get_int_range(s, "flush_ms", &v, 1, 1000) == LGW_OK)
@@ -40,6 +43,8 @@ static int data_section(const lgw_config_t *s, void *unused)
         g_opts.flush_values = (unsigned)v;
     if (lgw_config_get_int_range(s, "ack_timeout_ms", &v, 100, 600000) == LGW_OK)
         g_opts.ack_timeout_ms = (unsigned)v;
+    if (lgw_config_get_int_range(s, "max_inflight", &v, 1, 100000) == LGW_OK)
+        g_opts.max_inflight = (unsigned)v;
     if (lgw_config_get_int_range(s, "rrpc_timeout_ms", &v, 100, 7900) == LGW_OK)
         g_opts.rrpc_timeout_ms = (unsigned)v;
     if (lgw_config_get_int_range(s, "invalid_log_s", &v, 1, 86400) == LGW_OK)
@@ -48,6 +53,8 @@ static int data_section(const lgw_config_t *s, void *unused)
         g_opts.journal_max_bytes = (uint64_t)v << 20;
     if (lgw_config_get_int_range(s, "drain_rate", &v, 1, 100000) == LGW_OK)
         g_opts.drain_rate = (unsigned)v;
+    if (lgw_config_get_int_range(s, "stats_interval_s", &v, 0, 86400) == LGW_OK)
+        g_opts.stats_interval_s = (unsigned)v;
     lgw_config_get_bool(s, "journal", &g_opts.journal);
     return 0;
 }

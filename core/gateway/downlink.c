@@ -29,6 +29,31 @@ static void reply(gw_cloud_t *c, const char *topic, const char *id, int code, js
         GW_WARN(DATA_LOG, "cannot answer %s (id %s, code %d): link down", topic, id, code);
 }
 
+static void record(gw_data_t *d, uint64_t t0_ns)
+{
+    uint64_t us = (uv_hrtime() - t0_ns) / 1000;
+    d->lat_us[d->lat_n++ % (sizeof d->lat_us / sizeof *d->lat_us)] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void data_downlink_latency(gw_data_t *d, uint32_t *p50, uint32_t *p99)
+{
+    size_t n = d->lat_n < 1024 ? d->lat_n : 1024;
+    uint32_t tmp[1024];
+    *p50 = *p99 = 0;
+    if (!n)
+        return;
+    memcpy(tmp, d->lat_us, n * sizeof *tmp);
+    qsort(tmp, n, sizeof *tmp, cmp_u32);
+    *p50 = tmp[n / 2];
+    *p99 = tmp[n * 99 / 100 < n ? n * 99 / 100 : n - 1];
+}
+
 static void call_free(data_call_t *k)
 {
     free(k->reply_topic);
@@ -83,20 +108,23 @@ static void on_done(void *data, int code, const char *message, const lgw_value_t
         }
     }
     reply(d->deps.cloud, k->reply_topic, k->id, code, out, code == 200 ? NULL : message);
+    record(d, k->t0_ns);
     json_decref(out);
     call_free(k);
 }
 
-static void refuse(gw_data_t *d, const gw_cloud_msg_t *m, int code, const char *msg)
+static void refuse(gw_data_t *d, const gw_cloud_msg_t *m, int code, const char *msg, uint64_t t0_ns)
 {
     d->st.downlink_refused++;
     GW_INFO(DATA_LOG, "refused %s: code %d, %s", m->topic, code, msg);
     reply(d->deps.cloud, m->reply_topic, m->id, code, NULL, msg);
+    record(d, t0_ns);
 }
 
 static void on_request(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
 {
     gw_data_t *d = ((data_ref_t *)data)->d;
+    uint64_t t0 = uv_hrtime();
     switch (m->kind) {
     case GW_CLOUD_MSG_PROPERTY_SET:
     case GW_CLOUD_MSG_PROPERTY_GET:
@@ -116,13 +144,13 @@ static void on_request(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
     d->st.downlink++;
     const char *instance, *device_id;
     if (!gw_subdev_lookup(d->deps.subdev, m->product_key, m->device_name, &instance, &device_id)) {
-        refuse(d, m, 6100, "device not found");
+        refuse(d, m, 6100, "device not found", t0);
         return;
     }
     const gw_hub_device_t *hd = gw_hub_find(d->deps.hub, instance, device_id);
     const gw_tsl_model_map_t *mm = hd ? d->deps.map(d->deps.map_data, hd->instance, hd->model) : NULL;
     if (!hd || !mm) {
-        refuse(d, m, hd ? 6321 : 400, hd ? "no TSL mapping for the device" : "device not present on its network");
+        refuse(d, m, hd ? 6321 : 400, hd ? "no TSL mapping for the device" : "device not present on its network", t0);
         return;
     }
     gw_tsl_err_t err = {0};
@@ -132,7 +160,7 @@ static void on_request(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
     int rc;
     if (m->kind == GW_CLOUD_MSG_RRPC_SYS) {
         if (!m->method || strncmp(m->method, "thing.service.", 14) || !m->method[14]) {
-            refuse(d, m, 460, "RRPC request without a thing.service.{id} method");
+            refuse(d, m, 460, "RRPC request without a thing.service.{id} method", t0);
             return;
         }
         service = m->method + 14;
@@ -144,7 +172,7 @@ static void on_request(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
     } else {
         sm = service ? gw_tsl_map_service_tsl(mm, service) : NULL;
         if (!sm) {
-            refuse(d, m, GW_TSL_E_SERVICE_UNKNOWN, "service not defined for this device");
+            refuse(d, m, GW_TSL_E_SERVICE_UNKNOWN, "service not defined for this device", t0);
             return;
         }
         json_t *empty = m->params ? NULL : json_object();
@@ -153,7 +181,7 @@ static void on_request(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
     }
     if (rc != 0) {
         lgw_value_free(arg);
-        refuse(d, m, rc > 0 ? rc : 400, rc > 0 ? err.msg : "out of memory");
+        refuse(d, m, rc > 0 ? rc : 400, rc > 0 ? err.msg : "out of memory", t0);
         return;
     }
     data_call_t *k = calloc(1, sizeof *k);
@@ -162,15 +190,15 @@ static void on_request(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
         if (k)
             call_free(k);
         lgw_value_free(arg);
-        refuse(d, m, 400, "out of memory");
+        refuse(d, m, 400, "out of memory", t0);
         return;
     }
     k->d = d;
     k->kind = m->kind;
     snprintf(k->id, sizeof k->id, "%s", m->id);
-    k->started = uv_now(d->deps.loop);
+    k->t0_ns = t0;
     k->sync = m->kind == GW_CLOUD_MSG_RRPC_EXT || m->kind == GW_CLOUD_MSG_RRPC_SYS;
-    k->deadline = k->started + d->opt.rrpc_timeout_ms;
+    k->deadline = uv_now(d->deps.loop) + d->opt.rrpc_timeout_ms;
     gw_list_init(&k->link);
     gw_list_push_back(&d->calls, &k->link);
     if (m->kind == GW_CLOUD_MSG_PROPERTY_SET)

@@ -71,6 +71,7 @@ data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *
     f->sent_ms = uv_now(d->deps.loop);
     gw_list_init(&f->link);
     gw_list_push_back(&d->inflight, &f->link);
+    d->n_inflight++;
     d->st.messages++;
     return f;
 }
@@ -222,6 +223,19 @@ void data_send_flush(gw_data_t *d)
 {
     if (!d->pack_values && !gw_tsl_pack_pending(d->pack))
         return;
+    /* Backpressure: with max_inflight posts unanswered, values wait in the queue; once
+     * the queue holds 4 × flush_values they go to the hold (the journal) instead. */
+    bool full = d->connected && d->n_inflight >= d->opt.max_inflight;
+    if (full && d->pack_values < 4 * (size_t)d->opt.flush_values)
+        return;
+    if (full) {
+        bool was = d->connected;
+        d->connected = false; /* routes every message of this flush to the hold */
+        gw_tsl_pack_flush(d->pack, emit_pack, d);
+        d->connected = was;
+        d->pack_values = 0;
+        return;
+    }
     if (gw_tsl_pack_devices(d->pack) == 1) {
         flush_single(d);
     } else if (gw_tsl_pack_flush(d->pack, emit_pack, d) < 0) {
@@ -269,6 +283,7 @@ static data_inflight_t *find_inflight(gw_data_t *d, const char *id, const char *
 static void complete(gw_data_t *d, data_inflight_t *f, int code, const json_t *data)
 {
     gw_list_remove(&f->link);
+    d->n_inflight--;
     if (f->history)
         data_journal_on_reply(d, f, code);
     else if (code == 200) {

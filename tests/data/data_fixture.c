@@ -44,6 +44,11 @@ static void write_file(const char *path, const char *text)
 
 int df_start_broker(df_t *f)
 {
+    return df_start_broker_ex(f, NULL);
+}
+
+int df_start_broker_ex(df_t *f, json_t *extra_devices)
+{
     memset(f, 0, sizeof *f);
     snprintf(f->dir, sizeof f->dir, "/tmp/linkgw-data-test-XXXXXX");
     if (!mkdtemp(f->dir))
@@ -88,6 +93,9 @@ int df_start_broker(df_t *f)
                                              "deviceSecret", DF_GW_DS));
     for (size_t i = 0; i < sizeof k_subs / sizeof *k_subs; i++)
         json_array_append_new(devices, json_pack("{s:s,s:s}", "productKey", k_subs[i][0], "deviceName", k_subs[i][1]));
+    if (extra_devices)
+        json_array_extend(devices, extra_devices);
+    json_decref(extra_devices);
     json_t *reg = json_pack("{s:{s:s,s:s},s:o,s:o}", "admin", "username", "emu-admin", "password", "emu-admin",
                             "products", products, "devices", devices);
     char *text = json_dumps(reg, JSON_INDENT(1));
@@ -127,7 +135,7 @@ int df_start_gateway(df_t *f, const char *main_extra, const df_conf_t *confs, si
     char path[400], *text = NULL;
     snprintf(path, sizeof path, "%s/linkgw.conf", f->dir);
     if (asprintf(&text,
-                 "log_level = \"info\";\n"
+                 "log_level = \"%s\";\n"
                  "conf_dir = \"conf.d\";\n"
                  "state_dir = \"state\";\n"
                  "plugin_dir = \"%s\";\n"
@@ -136,7 +144,7 @@ int df_start_gateway(df_t *f, const char *main_extra, const df_conf_t *confs, si
                  "          device_name = \"" DF_GW_DN "\"; device_secret = \"" DF_GW_DS "\"; keepalive = 30; };\n"
                  "tsl = { models_dir = \"models\"; };\n"
                  "%s\n",
-                 getenv("LINKGW_TEST_PLUGIN_DIR") ? getenv("LINKGW_TEST_PLUGIN_DIR") : ".", f->b.port,
+                 f->log_level[0] ? f->log_level : "info", getenv("LINKGW_TEST_PLUGIN_DIR") ? getenv("LINKGW_TEST_PLUGIN_DIR") : ".", f->b.port,
                  main_extra ? main_extra : "") < 0)
         return -1;
     write_file(path, text);

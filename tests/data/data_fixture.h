@@ -25,10 +25,13 @@ typedef struct df {
     char log[300];
     char sock[300];      /* control socket */
     pid_t gw;
+    char log_level[16];  /* "" = info */
 } df_t;
 
 /** Starts the broker (registry: gateway + the four products, sub-devices pre-registered). 0 on success. */
 int df_start_broker(df_t *f);
+/** Same, with more devices in the registry (@p extra_devices: array of {productKey, deviceName[, deviceSecret]}, stolen). */
+int df_start_broker_ex(df_t *f, json_t *extra_devices);
 /**
  * Writes linkgw.conf (with @p main_extra appended, e.g. "data = { … };") and
  * conf.d/{@p confs[i].name}.conf, then starts linkgw. 0 on success.
