@@ -197,14 +197,17 @@ static void data_log_totals(gw_data_t *d)
 {
     uint32_t p50, p99;
     data_downlink_latency(d, &p50, &p99);
+    gw_data_stats_t s;
+    gw_data_get_stats(d, &s);
     GW_INFO(DATA_LOG,
             "totals: reported=%" PRIu64 " invalid=%" PRIu64 " unchanged=%" PRIu64 " sent=%" PRIu64 " posts=%" PRIu64
             " acked=%" PRIu64 " rejected=%" PRIu64 " journaled=%" PRIu64 " drained=%" PRIu64 " events_sent=%" PRIu64
             " events_acked=%" PRIu64 " downlink=%" PRIu64 " downlink_refused=%" PRIu64 " downlink_p50_us=%" PRIu32
-            " downlink_p99_us=%" PRIu32,
-            d->st.reported, d->st.invalid, d->st.suppressed, d->st.sent, d->st.messages, d->st.acked, d->st.rejected,
-            d->st.journaled, d->st.drained, d->st.events_sent, d->st.events_acked, d->st.downlink,
-            d->st.downlink_refused, p50, p99);
+            " downlink_p99_us=%" PRIu32 " journal_depth=%" PRIu64 " journal_bytes=%" PRIu64 " journal_dropped=%" PRIu64
+            " journal_oldest_age_ms=%" PRId64,
+            s.reported, s.invalid, s.suppressed, s.sent, s.messages, s.acked, s.rejected, s.journaled, s.drained,
+            s.events_sent, s.events_acked, s.downlink, s.downlink_refused, p50, p99, s.journal_depth, s.journal_bytes,
+            s.journal_dropped, s.journal_oldest_age_ms);
 }
 
 static void on_timer(uv_timer_t *t)

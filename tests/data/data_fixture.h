@@ -46,6 +46,10 @@ int df_restart_gateway(df_t *f);
 int df_stop_gateway(df_t *f);
 /** SIGKILL and wait. */
 void df_kill_gateway(df_t *f);
+/** Stops the broker (SIGTERM; the emulator saves its state). */
+void df_broker_stop(df_t *f);
+/** Starts the broker again on the SAME port and state (the daemon reconnects to it). 0 on success. */
+int df_broker_start_again(df_t *f);
 /** Stops everything and removes the directories. */
 void df_cleanup(df_t *f);
 
