@@ -50,8 +50,9 @@ static const char k_smeter_conf[] =
     "settings = { power_meter = { count = 1; interval_ms = 300; prefix = \"smeter-\"; }; };\n"
     "subdevice = { register = true; };\n"
     "models = {\n"
-    "  power_meter = { product_key = \"a1DMeterS\";\n"
-    "    points = ( { point = \"power\"; property = \"Power\"; }, { point = \"energy\"; property = \"Energy\"; } );\n"
+    "  power_meter = { product_key = \"a1DMeterS\"; full_report_s = 1;\n"
+    "    points = ( { point = \"power\"; property = \"Power\"; deadband = 1000000.0; },\n"
+    "               { point = \"energy\"; property = \"Energy\"; } );\n"
     "    services = ( { service = \"reset_energy\"; tsl = \"ResetEnergy\"; params = { previous_energy = \"PreviousEnergy\"; }; } ); };\n"
     "};\n";
 
@@ -256,6 +257,38 @@ static void test_service_unknown(void **state)
     json_decref(r);
 }
 
+static bool three_powers(df_t *f, void *arg)
+{
+    (void)arg;
+    json_t *d = df_device(f, "a1DMeterS", "smeter-0");
+    bool ok = json_array_size(json_object_get(json_object_get(d, "history"), "Power")) >= 3;
+    json_decref(d);
+    return ok;
+}
+
+/* smeter-0's Power has a deadband it never leaves and full_report_s = 1: it still
+ * arrives, once per full report, not with every report (every 300 ms). */
+static void test_deadband_full_report(void **state)
+{
+    (void)state;
+    assert_true(df_wait(&g_f, three_powers, NULL, 30000));
+    json_t *d = df_device(&g_f, "a1DMeterS", "smeter-0");
+    json_t *h = json_object_get(json_object_get(d, "history"), "Power");
+    json_t *e2 = json_object_get(json_object_get(d, "history"), "Energy");
+    size_t i;
+    json_t *e;
+    long long prev = -1;
+    json_array_foreach(h, i, e) {
+        long long t = json_integer_value(json_object_get(e, "time"));
+        if (prev >= 0 && t - prev < 700)
+            fail_msg("Power sent %lld ms after the previous one: the deadband did not hold", t - prev);
+        prev = t;
+    }
+    /* Energy has no deadband: it goes out with (nearly) every report */
+    assert_true(json_array_size(e2) > json_array_size(h));
+    json_decref(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_invalid_dropped), cmocka_unit_test(test_property_set),
         cmocka_unit_test(test_property_set_refused), cmocka_unit_test(test_service_async),
         cmocka_unit_test(test_service_sync),    cmocka_unit_test(test_service_unknown),
+        cmocka_unit_test(test_deadband_full_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
