@@ -166,8 +166,9 @@ void data_journal_drain(gw_data_t *d)
     if (d->drain_budget_ms)
         d->drain_tokens += (double)(now - d->drain_budget_ms) * rate / 1000.0;
     d->drain_budget_ms = now;
-    if (d->drain_tokens > rate / 2 + DRAIN_BATCH)
-        d->drain_tokens = rate / 2 + DRAIN_BATCH;
+    double burst = rate / 2 > 1 ? rate / 2 : 1; /* at most half a second's worth at once */
+    if (d->drain_tokens > burst)
+        d->drain_tokens = burst;
     data_journal_commit(d); /* read what was appended */
     if (now < d->drain_rescan_at)
         return;
