@@ -143,11 +143,13 @@ int df_start_gateway(df_t *f, const char *main_extra, const df_conf_t *confs, si
                  "state_dir = \"state\";\n"
                  "plugin_dir = \"%s\";\n"
                  "request_timeout_ms = 5000;\n"
-                 "cloud = { host = \"127.0.0.1\"; port = %d; tls = false; product_key = \"" DF_GW_PK "\";\n"
+                 "%scloud = { host = \"127.0.0.1\"; port = %d; tls = false; product_key = \"" DF_GW_PK "\";\n"
                  "          device_name = \"" DF_GW_DN "\"; device_secret = \"" DF_GW_DS "\"; keepalive = 30; };\n"
+                 "%s"
                  "tsl = { models_dir = \"models\"; };\n"
                  "%s\n",
-                 f->log_level[0] ? f->log_level : "info", getenv("LINKGW_TEST_PLUGIN_DIR") ? getenv("LINKGW_TEST_PLUGIN_DIR") : ".", f->b.port,
+                 f->log_level[0] ? f->log_level : "info", getenv("LINKGW_TEST_PLUGIN_DIR") ? getenv("LINKGW_TEST_PLUGIN_DIR") : ".",
+                 f->no_cloud ? "/*\n" : "", f->b.port, f->no_cloud ? "*/\n" : "",
                  main_extra ? main_extra : "") < 0)
         return -1;
     write_file(path, text);

@@ -26,6 +26,7 @@ typedef struct df {
     char sock[300];      /* control socket */
     pid_t gw;
     char log_level[16];  /* "" = info */
+    bool no_cloud;       /* write linkgw.conf without the cloud section (no gateway, no data layer) */
 } df_t;
 
 /** Starts the broker (registry: gateway + the four products, sub-devices pre-registered). 0 on success. */
