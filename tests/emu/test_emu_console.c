@@ -240,6 +240,39 @@ static void t_lifecycle(void **s)
     assert_int_equal(emu_cli(&B, NULL, get), 1);
 }
 
+static void t_direct_device(void **s)
+{
+    int rc;
+    (void)s;
+    /* an OTA task pushed while offline is delivered when the device connects (_ss=1) */
+    const char *ota[] = {"ota", "push", DEV_PK, "dev01", "--url", "https://example.invalid/a.bin", "--version", "3.1",
+                         "--size", "10", "--sign", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                         "--sign-method", "SHA256", "--module", "MCU", NULL};
+    assert_int_equal(emu_cli(&B, NULL, ota), 0);
+    emu_client_t *d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", "_ss=1", &rc);
+    assert_non_null(d);
+    json_t *m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", 5000);
+    assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "data"), "module")), "MCU");
+    json_decref(m);
+    const char *waiton[] = {"wait", "online", DEV_PK, "dev01", "--timeout", "5", NULL};
+    assert_int_equal(emu_cli(&B, NULL, waiton), 0);
+    /* disabling a direct device disconnects it and refuses it afterwards */
+    const char *dis[] = {"device", "disable", DEV_PK, "dev01", NULL};
+    assert_int_equal(emu_cli(&B, NULL, dis), 0);
+    for (int i = 0; i < 100 && emu_client_connected(d); i++) usleep(50000);
+    assert_false(emu_client_connected(d));
+    emu_client_close(d);
+    const char *waitoff[] = {"wait", "offline", DEV_PK, "dev01", "--timeout", "5", NULL};
+    assert_int_equal(emu_cli(&B, NULL, waitoff), 0);
+    assert_null(emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc));
+    const char *en[] = {"device", "enable", DEV_PK, "dev01", NULL};
+    assert_int_equal(emu_cli(&B, NULL, en), 0);
+    d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc);
+    assert_non_null(d);
+    emu_client_close(d);
+}
+
 static void t_products_devices_csv(void **s)
 {
     char csv[400], *out = NULL;
@@ -310,7 +343,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_property_set), cmocka_unit_test(t_services), cmocka_unit_test(t_ota_push),
-        cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_state_survives_restart),
+        cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_direct_device), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_state_survives_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
