@@ -309,6 +309,40 @@ static void t_products_devices_csv(void **s)
     json_decref(st);
 }
 
+static void t_admin_garbage(void **s)
+{
+    int rc;
+    (void)s;
+    emu_client_t *a = emu_client_connect(&B, "admin-raw", "emu-admin", "emu-admin", 60, false, &rc);
+    assert_non_null(a);
+    static const char *const bad[] = {
+        "", "x", "[]", "{}", "{\"cmd\":5}", "{\"cmd\":\"nope\",\"cid\":\"1\"}", "{\"cmd\":\"prop.set\"}",
+        "{\"cmd\":\"prop.set\",\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"params\":[1]}",
+        "{\"cmd\":\"service.invoke\",\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"identifier\":\"a/b\"}",
+        "{\"cmd\":\"device.batchAdd\",\"productKey\":\"a1SubPK001\",\"count\":\"x\"}",
+        "{\"cmd\":\"product.add\",\"product\":5}", "{\"cmd\":\"product.add\",\"product\":{\"productKey\":\"bad key\"}}",
+        "{\"cmd\":\"product.add\",\"product\":{\"productKey\":\"a1BadTsl01\",\"tsl\":{\"properties\":[{\"identifier\":\"x\"}]}}}",
+        "{\"cmd\":\"device.add\",\"device\":{\"productKey\":\"a1SubPK001\",\"deviceName\":\"ok_name\",\"deviceSecret\":7}}",
+        "{\"cmd\":\"topo.add\"}", "{\"cmd\":\"topo.delete\",\"gateway\":1,\"sub\":[]}",
+        "{\"cmd\":\"ota.push\",\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"size\":-1}",
+        "{\"cmd\":\"device.disable\",\"productKey\":null}", NULL};
+    for (int i = 0; bad[i]; i++) emu_client_pub(a, "$emu/request", bad[i]);
+    json_t *r = NULL;
+    int answers = 0;
+    while ((r = emu_client_wait(a, "$emu/response", 2000)) != NULL) {
+        assert_false(json_is_true(json_object_get(r, "ok")));
+        json_decref(r);
+        if (++answers == 18) break;
+    }
+    assert_int_equal(answers, 18);
+    emu_client_close(a);
+    const char *ping[] = {"ping", NULL};
+    assert_int_equal(emu_cli(&B, NULL, ping), 0);
+    json_t *st = emu_state(&B);
+    assert_null(json_object_get(json_object_get(st, "products"), "a1BadTsl01"));
+    json_decref(st);
+}
+
 static void t_state_survives_restart(void **s)
 {
     int rc;
@@ -343,7 +377,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_property_set), cmocka_unit_test(t_services), cmocka_unit_test(t_ota_push),
-        cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_direct_device), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_state_survives_restart),
+        cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_direct_device), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_admin_garbage),
+        cmocka_unit_test(t_state_survives_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
