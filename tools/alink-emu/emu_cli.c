@@ -33,7 +33,7 @@ typedef struct {
 static void usage(void)
 {
     fputs("usage: alink-emu [-H host] [-p port] [-u admin-user] [-P admin-password] [--cafile ca.pem] [-t seconds] COMMAND\n"
-          "  broker --port N [--tls-port N --cert F --key F] --plugin SO [--registry F] --state-dir D\n"
+          "  broker --port N [--tls-port N --cert F --key F] [--plugin SO] [--registry F] --state-dir D\n"
           "         [--admin-user U --admin-password P] [--mosquitto PATH] [--conf-only] [-v]\n"
           "  ping | state\n"
           "  product add PK [--secret S] [--node-type gateway|device|sub] [--dynreg] [--tsl FILE]\n"
@@ -89,6 +89,19 @@ static int cmd_broker(int argc, char **argv)
         case 'v': verbose = true; break;
         default: usage(); return 2;
         }
+    }
+    char default_plugin[4096];
+    if (!plugin) {                                /* default: alink_emu.so beside this executable */
+        ssize_t n = readlink("/proc/self/exe", default_plugin, sizeof default_plugin - 32);
+        if (n > 0) {
+            default_plugin[n] = '\0';
+            char *slash = strrchr(default_plugin, '/');
+            if (slash) {
+                strcpy(slash + 1, "alink_emu.so");
+                if (access(default_plugin, R_OK) == 0) plugin = default_plugin;
+            }
+        }
+        if (!plugin && access(EMU_INSTALLED_PLUGIN, R_OK) == 0) plugin = EMU_INSTALLED_PLUGIN;
     }
     if (port < 0 && tls_port < 0) { fprintf(stderr, "alink-emu broker: --port or --tls-port is required\n"); return 2; }
     if (!plugin || !state_dir) { fprintf(stderr, "alink-emu broker: --plugin and --state-dir are required\n"); return 2; }
