@@ -67,6 +67,12 @@ const char *fh_firmware(const char *dev);
 int fh_offline_count(const char *dev);
 /** Point @p point declared in model @p model: its type, or 0. */
 lgw_type_t fh_model_point(const char *model, const char *point, int *access);
+/**
+ * Benchmark mode: reports only count their values (no storage), so what is
+ * measured is the plugin, not this stand-in. fh_sink_counts() reads the totals.
+ */
+void fh_set_sink(bool on);
+void fh_sink_counts(long *values, long *reports);
 /** Forget every device and report (between tests). */
 void fh_reset(void);
 
