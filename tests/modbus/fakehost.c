@@ -753,3 +753,13 @@ int fh_discovery(fh_plugin_t *p, bool enable)
 {
     return p->drv->discovery ? p->drv->discovery(p->data, enable) : LGW_ENOTSUP;
 }
+
+int fh_remove(fh_plugin_t *p, const char *dev)
+{
+    lgw_request_t req = {0};
+    int rc = p->drv->remove ? p->drv->remove(p->data, &req, dev) : LGW_ENOTSUP;
+    if (rc != LGW_OK)
+        return rc;
+    fh_run_until(req_done, &req, 10000);
+    return req.done ? req.code : LGW_ETIMEDOUT;
+}

@@ -41,6 +41,8 @@ fh_plugin_t *fh_load(const char *name, const char *instance_name);
  */
 int fh_create(fh_plugin_t *p, const char *path, const char *text);
 int fh_start(fh_plugin_t *p);
+/** Calls the remove callback and waits for completion; returns the reply code. */
+int fh_remove(fh_plugin_t *p, const char *dev);
 /** Calls the discovery callback. */
 int fh_discovery(fh_plugin_t *p, bool enable);
 /** Stops (if started), destroys (if created), unloads and frees. */
