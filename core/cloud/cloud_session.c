@@ -390,7 +390,7 @@ int cloud_subscribe_add(gw_cloud_t *c, const char *filter)
     s->next = c->subs;
     c->subs = s;
     c->stats.subscriptions++;
-    if (cloud_is_connected(c) || (c->state == GW_CLOUD_CONNECTING && c->client && MQTTAsync_isConnected(c->client))) {
+    if (cloud_is_connected(c)) { /* otherwise the next connect subscribes the whole set */
         MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
         r.onSuccess = on_sub_ok;
         r.onFailure = on_sub_fail;
