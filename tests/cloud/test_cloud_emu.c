@@ -38,6 +38,7 @@ typedef struct emu_fx {
     gw_cloud_t *cloud;
     bool closed;
     int status, code, ndone, handled;
+    gw_cloud_msg_kind_t last_kind;
 } emu_fx_t;
 
 static void start_emulator(emu_fx_t *f)
@@ -226,6 +227,7 @@ static void on_down(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
 {
     emu_fx_t *f = data;
     f->handled++;
+    f->last_kind = m->kind;
     gw_cloud_reply_to(c, m->reply_topic, m->id, 200, NULL, NULL);
 }
 
@@ -278,6 +280,46 @@ static void test_emu_malformed_downstream(void **state)
     fx_free(f);
 }
 
+/* Console-driven downstream traffic: sync service (RRPC, /ext/rrpc form since the
+ * gateway sets ext bit0), async service and property set, answered by handlers. */
+static void test_emu_console_services(void **state)
+{
+    (void)state;
+    emu_fx_t *f = fx_new();
+    f->cloud = make_cloud(f, GW1, GW1_DS, NULL);
+    assert_int_equal(gw_cloud_on(f->cloud, "/ext/rrpc/+/sys/+/+/thing/service/+", on_down, f), LGW_OK);
+    assert_int_equal(gw_cloud_on(f->cloud, "/sys/" PK "/" GW1 "/thing/service/#", on_down, f), LGW_OK);
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, connected_synced, f, 8000));
+    static const struct {
+        const char *request, *cid;
+        gw_cloud_msg_kind_t kind;
+    } cmds[] = {
+        {"{\"cmd\":\"service.invoke\",\"cid\":\"c1\",\"productKey\":\"" PK "\",\"deviceName\":\"" GW1 "\","
+         "\"identifier\":\"Calibrate\",\"params\":{\"Offset\":1},\"sync\":true}",
+         "\"cid\":\"c1\"", GW_CLOUD_MSG_RRPC_EXT},
+        {"{\"cmd\":\"service.invoke\",\"cid\":\"c2\",\"productKey\":\"" PK "\",\"deviceName\":\"" GW1 "\","
+         "\"identifier\":\"Reboot\",\"params\":{}}",
+         "\"cid\":\"c2\"", GW_CLOUD_MSG_SERVICE},
+        {"{\"cmd\":\"prop.set\",\"cid\":\"c3\",\"productKey\":\"" PK "\",\"deviceName\":\"" GW1 "\","
+         "\"params\":{\"Mode\":1}}",
+         "\"cid\":\"c3\"", GW_CLOUD_MSG_PROPERTY_SET},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        assert_int_equal(tu_fake_publish(&f->admin, "$emu/request", cmds[i].request), 0);
+        wait_msg_t w = {f, "$emu/response", cmds[i].cid};
+        assert_true(tu_run_until(&f->loop, admin_saw, &w, 8000));
+        char *resp = tu_fake_last(&f->admin, "$emu/response", cmds[i].cid);
+        assert_non_null(resp);
+        if (!strstr(resp, "\"code\":200"))
+            fail_msg("console answer: %s", resp);
+        free(resp);
+        assert_int_equal(f->last_kind, cmds[i].kind);
+    }
+    assert_int_equal(f->handled, 3);
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -291,6 +333,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_emu_auth_ntp_post),
         cmocka_unit_test(test_emu_dynamic_registration_once),
         cmocka_unit_test(test_emu_malformed_downstream),
+        cmocka_unit_test(test_emu_console_services),
     };
     if (getenv("CLOUD_TEST_FILTER"))
         cmocka_set_test_filter(getenv("CLOUD_TEST_FILTER"));
