@@ -239,6 +239,8 @@ static int client_ensure(gw_cloud_t *c, const char *client_id)
     if (!x || !c->client_id) {
         MQTTAsync_destroy(&c->client);
         c->client = NULL;
+        free(c->client_id);
+        c->client_id = NULL;
         return -1;
     }
     MQTTAsync_setCallbacks(c->client, x, on_lost, on_message, on_delivered);
