@@ -1,0 +1,190 @@
+/* Downlink requests and timeouts; see request.h and hub.h "Downlink". */
+#include "request.h"
+#include "instance.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lgw_request {
+    gw_xmsg_t x;            /* first: completion travels as a message */
+    gw_reqs_t *rq;
+    lgw_instance_t *inst;   /* NULL for host-failed requests */
+    char *device_id, *what;
+    lgw_value_t *output;    /* struct */
+    int code;
+    char *message;
+    gw_hub_done_fn done;
+    void *data;
+    bool answered, completed;
+    uint64_t deadline;      /* loop time, ms */
+    gw_list_t pending_link; /* in rq->pending while unanswered */
+    gw_list_t inst_link;    /* in inst->requests until freed */
+};
+
+static void on_timer(uv_timer_t *t);
+
+/* (Re)arms the timer for the earliest deadline, or stops it. */
+static void arm(gw_reqs_t *rq)
+{
+    if (gw_list_empty(&rq->pending)) {
+        uv_timer_stop(&rq->timer);
+        return;
+    }
+    lgw_request_t *first = gw_container_of(rq->pending.next, lgw_request_t, pending_link);
+    uint64_t now = uv_now(rq->host->loop);
+    uv_timer_start(&rq->timer, on_timer, first->deadline > now ? first->deadline - now : 0, 0);
+}
+
+/* Delivers the answer once. */
+static void answer(lgw_request_t *req, int code, const char *message)
+{
+    if (req->answered)
+        return;
+    req->answered = true;
+    gw_list_remove(&req->pending_link);
+    req->done(req->data, code, message, req->output);
+}
+
+static void req_free(lgw_request_t *req)
+{
+    gw_list_remove(&req->pending_link);
+    gw_list_remove(&req->inst_link);
+    lgw_value_free(req->output);
+    free(req->device_id);
+    free(req->what);
+    free(req->message);
+    free(req);
+}
+
+/* Answers every request whose deadline passed. */
+static void on_timer(uv_timer_t *t)
+{
+    gw_reqs_t *rq = t->data;
+    uint64_t now = uv_now(rq->host->loop);
+    while (!gw_list_empty(&rq->pending)) {
+        lgw_request_t *req = gw_container_of(rq->pending.next, lgw_request_t, pending_link);
+        if (req->deadline > now)
+            break;
+        char msg[128];
+        snprintf(msg, sizeof msg, "%s of device '%s' timed out after %llu ms", req->what, req->device_id,
+                 (unsigned long long)rq->host->request_timeout_ms);
+        GW_WARN(req->inst ? req->inst->log_comp : "hub", "%s", msg);
+        answer(req, LGW_REPLY_REQUEST_ERROR, msg);
+    }
+    arm(rq);
+}
+
+void gw_reqs_init(gw_reqs_t *rq, gw_host_t *host)
+{
+    rq->host = host;
+    gw_list_init(&rq->pending);
+    uv_timer_init(host->loop, &rq->timer);
+    rq->timer.data = rq;
+}
+
+void gw_reqs_close(gw_reqs_t *rq)
+{
+    /* host-failed requests still queued are answered by the final drain */
+    uv_close((uv_handle_t *)&rq->timer, NULL);
+}
+
+lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *device_id, const char *what,
+                              gw_hub_done_fn done, void *data)
+{
+    lgw_request_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return NULL;
+    req->device_id = strdup(device_id ? device_id : "");
+    req->what = strdup(what ? what : "request");
+    req->output = lgw_value_new_struct();
+    if (!req->device_id || !req->what || !req->output) {
+        lgw_value_free(req->output);
+        free(req->device_id);
+        free(req->what);
+        free(req);
+        return NULL;
+    }
+    req->rq = rq;
+    req->inst = inst;
+    req->done = done;
+    req->data = data;
+    gw_list_init(&req->inst_link);
+    gw_list_init(&req->pending_link);
+    if (inst)
+        gw_list_push_back(&inst->requests, &req->inst_link);
+    uv_update_time(rq->host->loop);
+    req->deadline = uv_now(rq->host->loop) + rq->host->request_timeout_ms;
+    bool was_empty = gw_list_empty(&rq->pending);
+    gw_list_push_back(&rq->pending, &req->pending_link);
+    if (was_empty)
+        arm(rq);
+    return req;
+}
+
+lgw_value_t *gw_request_output(lgw_request_t *req) { return req ? req->output : NULL; }
+
+/* Loop thread: the completion message arrived. */
+static void req_deliver(gw_xmsg_t *m)
+{
+    lgw_request_t *req = (lgw_request_t *)m;
+    gw_reqs_t *rq = req->rq;
+    if (req->answered)
+        GW_DEBUG(req->inst ? req->inst->log_comp : "hub", "%s of '%s' completed late (code %d); ignored",
+                 req->what, req->device_id, req->code);
+    bool head = rq->pending.next == &req->pending_link;
+    answer(req, req->code, req->message);
+    req_free(req);
+    if (head)
+        arm(rq);
+}
+
+LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lgw_value_t *v)
+{
+    if (!req || !name || req->completed) {
+        lgw_value_free(v);
+        return LGW_EINVAL;
+    }
+    return lgw_value_struct_set(req->output, name, v);
+}
+
+void gw_request_finish(lgw_request_t *req, int code, const char *message)
+{
+    lgw_request_done(req, code, message);
+}
+
+LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *message)
+{
+    if (!req || req->completed)
+        return;
+    req->completed = true;
+    req->code = code;
+    req->message = message ? strdup(message) : NULL;
+    req->x.deliver = req_deliver;
+    gw_xq_post(req->rq->host, &req->x);
+}
+
+void gw_requests_stop(lgw_instance_t *inst)
+{
+    gw_list_foreach_safe(node, tmp, &inst->requests) {
+        lgw_request_t *req = gw_container_of(node, lgw_request_t, inst_link);
+        if (!req->answered) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "%s of device '%s' not completed: instance '%s' stopped", req->what,
+                     req->device_id, inst->name);
+            answer(req, LGW_REPLY_REQUEST_ERROR, msg);
+        }
+    }
+    if (!gw_list_empty(&inst->requests))
+        arm(gw_container_of(inst->requests.next, lgw_request_t, inst_link)->rq);
+}
+
+void gw_requests_free_all(lgw_instance_t *inst)
+{
+    gw_list_foreach_safe(node, tmp, &inst->requests) {
+        lgw_request_t *req = gw_container_of(node, lgw_request_t, inst_link);
+        GW_DEBUG(inst->log_comp, "%s of '%s' never completed by the plugin", req->what, req->device_id);
+        answer(req, LGW_REPLY_REQUEST_ERROR, "instance destroyed");
+        req_free(req);
+    }
+}

@@ -1,0 +1,55 @@
+/*
+ * Deliberately broken plugins, one per BAD_* macro (see CMakeLists.txt):
+ *   BAD_ABI_MAJOR   built for ABI 2.0
+ *   BAD_ABI_MINOR   needs a minor newer than the host implements
+ *   BAD_NO_REGISTER does not export lgw_plugin_register
+ *   BAD_NO_STOP     does not register the required stop callback
+ */
+#include <linkgw/linkgw.h>
+
+#if defined(BAD_ABI_MAJOR)
+LGW_PLUGIN_EXPORT int lgw_plugin_abi(const int *v, int n)
+{
+    (void)v;
+    (void)n;
+    return LGW_ABI_ENCODE(2, 0);
+}
+#elif defined(BAD_ABI_MINOR)
+LGW_PLUGIN_EXPORT int lgw_plugin_abi(const int *v, int n)
+{
+    (void)v;
+    (void)n;
+    return LGW_ABI_ENCODE(LGW_ABI_MAJOR, LGW_ABI_MINOR + 1);
+}
+#else
+LGW_PLUGIN_DEFINE_ABI()
+#endif
+
+static int b_create(lgw_instance_t *i, const lgw_config_t *s, void **d)
+{
+    (void)i;
+    (void)s;
+    *d = NULL;
+    return LGW_OK;
+}
+static int b_start(void *d) { (void)d; return LGW_OK; }
+static void b_stop(void *d) { (void)d; }
+static void b_destroy(void *d) { (void)d; }
+
+#ifndef BAD_NO_REGISTER
+LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv)
+{
+    lgw_driver_set_create(drv, b_create);
+    lgw_driver_set_start(drv, b_start);
+#ifndef BAD_NO_STOP
+    lgw_driver_set_stop(drv, b_stop);
+#else
+    (void)b_stop;
+#endif
+    lgw_driver_set_destroy(drv, b_destroy);
+    return LGW_OK;
+}
+#else
+/* keep the callbacks referenced */
+LGW_PLUGIN_EXPORT void *lgw_test_unused[] = {(void *)b_create, (void *)b_start, (void *)b_stop, (void *)b_destroy};
+#endif
