@@ -24,6 +24,7 @@ typedef enum cloud_ev_type {
     EV_LOST,           /* connection lost */
     EV_MESSAGE,        /* topic + payload */
     EV_SUBSCRIBED,     /* SUBACK (code: 0 ok, else failure) */
+    EV_DISCONNECTED,   /* our DISCONNECT completed (or failed) */
 } cloud_ev_type_t;
 
 typedef struct cloud_ev {
@@ -73,6 +74,10 @@ struct gw_cloud {
 
     gw_cloud_state_t state;
     bool started, closing, registering;
+    bool reg_leaving; /* registration done, its session is disconnecting */
+    bool connect_inflight; /* MQTTAsync_connect issued, no answer yet */
+    bool close_wait;       /* closing: waiting for Paho to finish connect/disconnect */
+    bool close_done;
     MQTTAsync client;
     char *client_id;  /* MQTT client id of `client` */
     void *ctx_list;   /* cloud_ctx_t list (cloud_session.c) */
@@ -97,6 +102,7 @@ struct gw_cloud {
     cloud_pending_t *pending;
     uint32_t next_id;
     uint64_t register_deadline;
+    char reg_random[24]; /* registration nonce */
 
     int64_t ntp_offset_ms;
     bool ntp_synced;

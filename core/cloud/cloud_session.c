@@ -132,6 +132,18 @@ static void on_sub_fail(void *context, MQTTAsync_failureData *resp)
     push_event(context, EV_SUBSCRIBED, resp && resp->code ? resp->code : -1, resp ? resp->message : NULL, NULL, 0);
 }
 
+static void on_disc_done(void *context, MQTTAsync_successData *resp)
+{
+    (void)resp;
+    push_event(context, EV_DISCONNECTED, 0, NULL, NULL, 0);
+}
+
+static void on_disc_fail(void *context, MQTTAsync_failureData *resp)
+{
+    (void)resp;
+    push_event(context, EV_DISCONNECTED, -1, NULL, NULL, 0);
+}
+
 static int on_ssl_error(const char *str, size_t len, void *u)
 {
     (void)u;
@@ -199,6 +211,7 @@ static void client_destroy(gw_cloud_t *c)
     }
     MQTTAsync_destroy(&c->client);
     c->client = NULL;
+    c->connect_inflight = false;
     c->gen++; /* anything still queued for the old client is stale */
     free(c->client_id);
     c->client_id = NULL;
@@ -212,10 +225,10 @@ static int client_ensure(gw_cloud_t *c, const char *client_id)
     client_destroy(c);
     char uri[320];
     snprintf(uri, sizeof uri, "%s://%s:%d", c->cfg.tls ? "ssl" : "tcp", c->cfg.host, c->cfg.port);
-    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-    co.sendWhileDisconnected = 0;
-    co.MQTTVersion = MQTTVERSION_3_1_1;
-    int rc = MQTTAsync_createWithOptions(&c->client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+    /* Plain create: with create options Paho caps queued publishes at
+     * maxBufferedMessages (100) even while connected. Nothing is buffered while
+     * disconnected (publishing then returns LGW_ESTATE). */
+    int rc = MQTTAsync_create(&c->client, uri, client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         GW_ERROR(CLOUD_LOG, "cannot create MQTT client for %s: %s", uri, MQTTAsync_strerror(rc));
         c->client = NULL;
@@ -226,6 +239,8 @@ static int client_ensure(gw_cloud_t *c, const char *client_id)
     if (!x || !c->client_id) {
         MQTTAsync_destroy(&c->client);
         c->client = NULL;
+        free(c->client_id);
+        c->client_id = NULL;
         return -1;
     }
     MQTTAsync_setCallbacks(c->client, x, on_lost, on_message, on_delivered);
@@ -260,9 +275,12 @@ static void do_connect(gw_cloud_t *c)
         return;
     gw_alink_mqtt_cred_t cred;
     c->registering = c->secret[0] == '\0';
-    char random[24];
     if (c->registering) {
-        make_random(random, sizeof random);
+        /* One nonce per session: retries reuse it, so they reuse one Paho client
+         * (its client id carries the nonce) instead of creating one per attempt. */
+        if (!c->reg_random[0])
+            make_random(c->reg_random, sizeof c->reg_random);
+        const char *random = c->reg_random;
         gw_alink_register_params_t rp = {
             .product_key = c->cfg.product_key,
             .device_name = c->cfg.device_name,
@@ -330,6 +348,7 @@ static void do_connect(gw_cloud_t *c)
             c->registering ? c->cfg.register_securemode : (c->cfg.tls ? 2 : 3));
     int rc = MQTTAsync_connect(c->client, &o);
     memset(&cred, 0, sizeof cred);
+    c->connect_inflight = rc == MQTTASYNC_SUCCESS;
     if (rc != MQTTASYNC_SUCCESS) {
         GW_ERROR(CLOUD_LOG, "MQTT connect failed to start: %s", MQTTAsync_strerror(rc));
         schedule_retry(c, "connect not started");
@@ -373,7 +392,7 @@ int cloud_subscribe_add(gw_cloud_t *c, const char *filter)
     s->next = c->subs;
     c->subs = s;
     c->stats.subscriptions++;
-    if (cloud_is_connected(c) || (c->state == GW_CLOUD_CONNECTING && c->client && MQTTAsync_isConnected(c->client))) {
+    if (cloud_is_connected(c)) { /* otherwise the next connect subscribes the whole set */
         MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
         r.onSuccess = on_sub_ok;
         r.onFailure = on_sub_fail;
@@ -446,6 +465,14 @@ int gw_cloud_publish(gw_cloud_t *c, const char *topic, const void *payload, size
 
 /* ------------------------------------------------------ registration reply */
 
+/* The registration session is gone: continue with the normal connection. */
+static void registration_left(gw_cloud_t *c)
+{
+    c->reg_leaving = false;
+    client_destroy(c);
+    do_connect(c);
+}
+
 static void on_register_message(gw_cloud_t *c, const char *topic, const char *payload, size_t len)
 {
     if (strcmp(topic, "/ext/regnwl") == 0) {
@@ -485,9 +512,18 @@ static void on_register_message(gw_cloud_t *c, const char *topic, const char *pa
     c->register_deadline = 0;
     GW_INFO(CLOUD_LOG, "dynamic registration of %s/%s done; DeviceSecret stored", c->cfg.product_key,
             c->cfg.device_name);
-    client_destroy(c); /* the registration session is not reused */
+    /* Leave the registration session with a DISCONNECT and wait for it before
+     * destroying the client (destroying Paho clients with traffic in flight
+     * leaks inside Paho); then connect with the new secret. */
     c->attempt = 0;
-    do_connect(c);
+    c->reg_leaving = true;
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    d.timeout = 1000;
+    d.onSuccess = on_disc_done;
+    d.onFailure = on_disc_fail;
+    d.context = ctx_of(c);
+    if (MQTTAsync_disconnect(c->client, &d) != MQTTASYNC_SUCCESS)
+        registration_left(c);
 }
 
 /* --------------------------------------------------------------- the loop */
@@ -506,6 +542,8 @@ static const char *connack_reason(int code)
 
 static void handle_event(gw_cloud_t *c, cloud_ev_t *ev)
 {
+    if (ev->type == EV_CONNECTED || ev->type == EV_CONNECT_FAILED)
+        c->connect_inflight = false;
     switch (ev->type) {
     case EV_CONNECTED:
         if (c->registering) {
@@ -537,7 +575,15 @@ static void handle_event(gw_cloud_t *c, cloud_ev_t *ev)
         schedule_retry(c, "not connected");
         break;
     }
+    case EV_DISCONNECTED:
+        if (c->reg_leaving)
+            registration_left(c);
+        break;
     case EV_LOST:
+        if (c->reg_leaving) {
+            registration_left(c);
+            break;
+        }
         GW_WARN(CLOUD_LOG, "connection to %s:%d lost%s%s", c->cfg.host, c->cfg.port, ev->text ? ": " : "",
                 ev->text ? ev->text : "");
         cloud_request_fail_all(c, LGW_EIO);
@@ -545,6 +591,8 @@ static void handle_event(gw_cloud_t *c, cloud_ev_t *ev)
         break;
     case EV_MESSAGE:
         c->stats.received++;
+        if (c->reg_leaving)
+            break;
         if (c->registering) {
             on_register_message(c, ev->text, ev->payload ? ev->payload : "", ev->len);
             break;
@@ -562,6 +610,37 @@ static void handle_event(gw_cloud_t *c, cloud_ev_t *ev)
     }
 }
 
+static void finish_close(gw_cloud_t *c);
+
+/* Starts a DISCONNECT whose completion finishes the close. */
+static bool close_disconnect(gw_cloud_t *c)
+{
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    d.timeout = 500;
+    d.onSuccess = on_disc_done;
+    d.onFailure = on_disc_fail;
+    d.context = ctx_of(c);
+    return MQTTAsync_disconnect(c->client, &d) == MQTTASYNC_SUCCESS;
+}
+
+/* While closing: a connect that was in flight ends, or our DISCONNECT completes. */
+static void close_on_event(gw_cloud_t *c, cloud_ev_t *ev)
+{
+    switch (ev->type) {
+    case EV_CONNECTED:
+        if (!close_disconnect(c))
+            finish_close(c);
+        break;
+    case EV_CONNECT_FAILED:
+    case EV_DISCONNECTED:
+    case EV_LOST:
+        finish_close(c);
+        break;
+    default:
+        break;
+    }
+}
+
 static void async_cb(uv_async_t *a)
 {
     gw_cloud_t *c = a->data;
@@ -571,8 +650,12 @@ static void async_cb(uv_async_t *a)
     pthread_mutex_unlock(&c->q_mutex);
     while (ev) {
         cloud_ev_t *next = ev->next;
-        if (!c->closing && ev->gen == c->gen)
-            handle_event(c, ev);
+        if (ev->gen == c->gen) {
+            if (!c->closing)
+                handle_event(c, ev);
+            else if (c->close_wait && !c->close_done)
+                close_on_event(c, ev);
+        }
         free_event(ev);
         ev = next;
     }
@@ -747,6 +830,26 @@ static void handle_closed(uv_handle_t *h)
         free_session(c);
 }
 
+static void finish_close(gw_cloud_t *c)
+{
+    if (c->close_done)
+        return;
+    c->close_done = true;
+    client_destroy(c);
+    uv_timer_stop(&c->retry_timer);
+    uv_close((uv_handle_t *)&c->async, handle_closed);
+    uv_close((uv_handle_t *)&c->retry_timer, handle_closed);
+    uv_close((uv_handle_t *)&c->request_timer, handle_closed);
+    uv_close((uv_handle_t *)&c->self_timer, handle_closed);
+}
+
+static void close_timeout_cb(uv_timer_t *t)
+{
+    gw_cloud_t *c = t->data;
+    GW_WARN(CLOUD_LOG, "MQTT client did not finish in time; closing anyway");
+    finish_close(c);
+}
+
 void gw_cloud_close(gw_cloud_t *c, gw_cloud_closed_fn done, void *data)
 {
     if (!c || c->closing)
@@ -756,14 +859,17 @@ void gw_cloud_close(gw_cloud_t *c, gw_cloud_closed_fn done, void *data)
     cloud_set_state(c, GW_CLOUD_CLOSED);
     c->closing = true;
     cloud_request_fail_all(c, LGW_ECANCELED);
-    client_destroy(c);
     uv_timer_stop(&c->retry_timer);
     uv_timer_stop(&c->request_timer);
     uv_timer_stop(&c->self_timer);
-    uv_close((uv_handle_t *)&c->async, handle_closed);
-    uv_close((uv_handle_t *)&c->retry_timer, handle_closed);
-    uv_close((uv_handle_t *)&c->request_timer, handle_closed);
-    uv_close((uv_handle_t *)&c->self_timer, handle_closed);
+    /* Paho leaks when a client is destroyed with a connect or traffic in flight:
+     * let the connect finish / send DISCONNECT, and destroy it afterwards. */
+    if (c->client && (c->connect_inflight || (MQTTAsync_isConnected(c->client) && close_disconnect(c)))) {
+        c->close_wait = true;
+        uv_timer_start(&c->retry_timer, close_timeout_cb, 15000, 0);
+        return;
+    }
+    finish_close(c);
 }
 
 void cloud_register_timeout(gw_cloud_t *c)

@@ -20,7 +20,7 @@ typedef struct tu_broker {
     char dir[256];    /* scratch dir (config, log, certs) */
     char conf[512];   /* config file path */
     char extra[2048]; /* listener options appended after "listener" */
-    char global[512]; /* options before the listener */
+    char global[2048]; /* options before the listener */
 } tu_broker_t;
 
 /** Makes a scratch directory under $TMPDIR; returns 0. */
@@ -52,13 +52,15 @@ typedef struct tu_fake {
     pthread_cond_t cv;
     bool connected, subscribed;
     int64_t ntp_offset_ms; /* server time = local + this */
-    bool answer_posts;     /* reply to property/post requests */
+    bool answer_posts;     /* play the platform: answer NTP and property/post requests */
     tu_rec_t recs[TU_MAX_RECS];
     int nrec;
 } tu_fake_t;
 
 /** Connects a fake platform to 127.0.0.1:@p port, subscribed to /sys/# and /ext/#. */
 int tu_fake_start(tu_fake_t *f, int port);
+/** Same, logged in as @p user (e.g. the emulator's admin): records only, answers nothing. */
+int tu_fake_start_as(tu_fake_t *f, int port, const char *user, const char *pass);
 void tu_fake_stop(tu_fake_t *f);
 /** Publishes (QoS 1). */
 int tu_fake_publish(tu_fake_t *f, const char *topic, const char *payload);
