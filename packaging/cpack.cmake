@@ -105,6 +105,7 @@ set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
 set(CPACK_RPM_PACKAGE_LICENSE "Unspecified")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)             # libmodbus.so.5()(64bit), libeibclient.so.0 …
+set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)          # paths are compiled into the daemon
 set(CPACK_RPM_LINKGW_PACKAGE_NAME linkgw)
 set(CPACK_RPM_MODBUS_PACKAGE_NAME linkgw-modbus)
 set(CPACK_RPM_MODBUS_PACKAGE_REQUIRES "linkgw = ${_full_version}")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds linkgw's .deb and .rpm packages the way a release does: a build tree
+# of its own configured with the /usr prefix (so the daemon's compiled-in
+# plugin directory is /usr/lib/<multiarch>/linkgw/plugins), only the
+# installable targets compiled, then `cpack -G DEB` and `cpack -G RPM` (RPM when
+# rpmbuild exists). Packages land in BUILD/packages.
+#
+# Usage: build_packages.sh SOURCE_DIR BUILD_DIR C_COMPILER [BUILD_TYPE]
+set -euo pipefail
+src=$1 build=$2 cc=$3 type=${4:-RelWithDebInfo}
+[ -n "$type" ] || type=RelWithDebInfo
+
+cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE="$type" \
+  -DCMAKE_C_COMPILER="$cc" -DLINKGW_SANITIZE=OFF -DLINKGW_WERROR=ON \
+  -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >"$build.configure.log" 2>&1 ||
+  { cat "$build.configure.log"; exit 1; }
+
+# Only what the install rules ship (not the tests and benchmarks).
+targets=(linkgw sim alink_emu alink-emu)
+help=$(cmake --build "$build" --target help)
+for t in modbus knx linkgwctl; do
+  if grep -qx "\.\.\. $t" <<<"$help"; then targets+=("$t"); fi
+done
+cmake --build "$build" -j2 --target "${targets[@]}"
+
+rm -rf "$build/packages"
+(cd "$build" && cpack -G DEB)
+if command -v rpmbuild >/dev/null; then
+  (cd "$build" && cpack -G RPM -D CPACK_RPM_PACKAGE_DEBUG=OFF)
+fi
+ls -l "$build/packages"
