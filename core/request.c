@@ -83,12 +83,6 @@ void gw_reqs_init(gw_reqs_t *rq, gw_host_t *host)
     rq->timer.data = rq;
 }
 
-void gw_reqs_close(gw_reqs_t *rq)
-{
-    /* host-failed requests still queued are answered by the final drain */
-    uv_close((uv_handle_t *)&rq->timer, NULL);
-}
-
 lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *device_id, const char *what,
                               gw_hub_done_fn done, void *data)
 {
@@ -158,6 +152,13 @@ LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *mes
     if (!req || req->completed)
         return;
     req->completed = true;
+    if (code < 0) { /* an lgw_result_t instead of a reply code: map it */
+        if (!message)
+            message = lgw_strerror(code);
+        code = code == LGW_EINVAL || code == LGW_ETYPE || code == LGW_ERANGE ? LGW_REPLY_PARAM_ERROR
+               : code == LGW_EBUSY                                         ? LGW_REPLY_TOO_MANY
+                                                                           : LGW_REPLY_REQUEST_ERROR;
+    }
     req->code = code;
     req->message = message ? strdup(message) : NULL;
     req->x.deliver = req_deliver;

@@ -18,6 +18,13 @@ struct gw_tsl_err;
 /** Fills @p err (may be NULL) with @p code, @p path and "path: message"; returns @p code. */
 int gw_tsl_err_set(struct gw_tsl_err *err, int code, const char *path, const char *fmt, ...) LGW_PRINTF(4, 5);
 
+/**
+ * Replaces, in place, every byte of @p s that is not part of a complete
+ * UTF-8 sequence with '?' (messages are cut with %.Ns and may end up inside
+ * a character; they must stay valid for a JSON reply's "message").
+ */
+void gw_tsl_utf8_fix(char *s);
+
 struct gw_tsl_param;
 
 /**
@@ -27,6 +34,9 @@ struct gw_tsl_param;
  */
 int gw_tsl_check_params(const struct gw_tsl_param *defs, size_t n, const json_t *obj, int missing_code,
                         const char *what, unsigned flags, struct gw_tsl_err *err);
+
+/** Writes @p v into @p buf (>= 32 bytes) with the fewest digits (15 or 17) that read back exactly; returns buf. */
+const char *gw_tsl_num_str(double v, char *buf);
 
 /** Parses an integer "-?[0-9]+" into @p out. False on syntax or int64 overflow. */
 bool gw_tsl_num_int64(const char *s, int64_t *out);

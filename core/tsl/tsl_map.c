@@ -38,7 +38,8 @@ static void cerr(mctx_t *c, const config_setting_t *s, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->fn(c->ctx, src_file(s), s ? (int)config_setting_source_line(s) : 0, msg);
+    gw_tsl_utf8_fix(msg);
+    c->fn(c->ctx, s, src_file(s), s ? (int)config_setting_source_line(s) : 0, msg);
 }
 
 /* Same, with an explicit file and line (device-model checks after parsing). */
@@ -54,7 +55,8 @@ static void cerr_at(mctx_t *c, const char *file, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->fn(c->ctx, file, line, msg);
+    gw_tsl_utf8_fix(msg);
+    c->fn(c->ctx, NULL, file, line, msg);
 }
 
 static const char *kind_name(int type)
@@ -397,8 +399,12 @@ static void parse_renames(mctx_t *c, const config_setting_t *g, const gw_tsl_par
         return;
     }
     int n = config_setting_length(ps);
-    if (n <= 0 || !(*out = calloc((size_t)n, sizeof **out)))
+    if (n <= 0)
         return;
+    if (!(*out = calloc((size_t)n, sizeof **out))) {
+        cerr(c, ps, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(ps, (unsigned)i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
@@ -411,7 +417,7 @@ static void parse_renames(mctx_t *c, const config_setting_t *g, const gw_tsl_par
             continue;
         }
         for (size_t k = 0; k < *n_out; k++)
-            if (strcmp((*out)[k].tsl, tsl) == 0)
+            if ((*out)[k].tsl && strcmp((*out)[k].tsl, tsl) == 0)
                 cerr(c, e, "TSL parameter '%s' is named twice", tsl);
         gw_tsl_rename_t *r = &(*out)[*n_out];
         r->plugin = dup_or_count(c, e, config_setting_name(e));
@@ -428,8 +434,12 @@ static void parse_services(mctx_t *c, const config_setting_t *list, gw_tsl_model
         return;
     }
     int n = config_setting_length(list);
-    if (n <= 0 || !(mm->services = calloc((size_t)n, sizeof *mm->services)))
+    if (n <= 0)
         return;
+    if (!(mm->services = calloc((size_t)n, sizeof *mm->services))) {
+        cerr(c, list, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
@@ -464,8 +474,12 @@ static void parse_events(mctx_t *c, const config_setting_t *list, gw_tsl_model_m
         return;
     }
     int n = config_setting_length(list);
-    if (n <= 0 || !(mm->events = calloc((size_t)n, sizeof *mm->events)))
+    if (n <= 0)
         return;
+    if (!(mm->events = calloc((size_t)n, sizeof *mm->events))) {
+        cerr(c, list, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {

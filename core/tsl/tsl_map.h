@@ -63,8 +63,14 @@
 extern "C" {
 #endif
 
-/** Receives one configuration error ("file:line: message" once formatted). */
-typedef void (*gw_tsl_error_fn)(void *ctx, const char *file, int line, const char *msg);
+/**
+ * Receives one configuration error: the setting it is about (@p at; NULL for
+ * errors found by gw_tsl_mapping_check_device(), after the configuration was
+ * released), and its @p file and @p line (what "file:line: message" needs).
+ * In the daemon, forward it with lgw_config_error(at, "%s", msg) when @p at
+ * is set, else add "file:line: msg" to the instance's error list.
+ */
+typedef void (*gw_tsl_error_fn)(void *ctx, const config_setting_t *at, const char *file, int line, const char *msg);
 
 /** One `map` pair. */
 typedef struct gw_tsl_map_pair {

@@ -37,6 +37,7 @@ static bool fail(pctx_t *c, const char *path, const char *fmt, ...)
         snprintf(c->err, c->errlen, "%s: %s: %s", c->source, path, msg);
     else
         snprintf(c->err, c->errlen, "%s: %s", c->source, msg);
+    gw_tsl_utf8_fix(c->err);
     return false;
 }
 

@@ -5,7 +5,9 @@
 #include "tsl_uplink.h"
 #include "tsl_codes.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,7 @@ typedef struct item {
     char *id;
     json_t *value;
     int64_t time_ms;
+    uint32_t hash;      /* of id, for the duplicate check when chunking */
     bool event;
 } item_t;
 
@@ -192,6 +195,14 @@ gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const ch
     return d;
 }
 
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
 static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms, bool event)
 {
     if (!d || !id || !value) {
@@ -213,7 +224,7 @@ static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t
         json_decref(value);
         return -1;
     }
-    d->items[d->n++] = (item_t){ copy, value, time_ms, event };
+    d->items[d->n++] = (item_t){ copy, value, time_ms, hash_str(id), event };
     d->owner->pending++;
     return 0;
 }
@@ -241,31 +252,65 @@ size_t gw_tsl_pack_devices(const gw_tsl_pack_t *p)
     return n;
 }
 
-/* One message being filled. */
-typedef struct msg {
-    json_t *params, *props, *events, *subs;
+/* ---- planning: which items go into which message --------------------------- */
+
+/* A run of one device's queue that fits one message and repeats no identifier. */
+typedef struct pchunk {
+    const gw_tsl_pack_dev_t *dev;
+    size_t begin, end;   /* items [begin, end) */
+    size_t np, ne;
+    size_t msg;
+} pchunk_t;
+
+typedef struct pmsg {
     size_t n_sub, n_props, n_events;
     bool has_gw;
-} msg_t;
+} pmsg_t;
 
-/* One chunk of a device's queue: fits a message, no repeated identifier. */
-typedef struct chunk {
-    json_t *props, *events;
-    size_t np, ne;
-} chunk_t;
+typedef struct plan {
+    pchunk_t *chunks;
+    size_t n_chunks, cap_chunks;
+    pmsg_t *msgs;
+    size_t n_msgs, cap_msgs;
+    size_t *order;      /* chunk indices grouped by message, placement order kept */
+    size_t *start;      /* message m's chunks: order[start[m] .. start[m+1]) */
+} plan_t;
 
-static json_t *entry(const item_t *it)
+static void plan_free(plan_t *pl)
 {
-    json_t *e = json_object();
-    if (!e || json_object_set(e, "value", it->value) != 0 ||
-        (it->time_ms >= 0 && json_object_set_new(e, "time", json_integer(it->time_ms)) != 0)) {
-        json_decref(e);
-        return NULL;
-    }
-    return e;
+    free(pl->chunks);
+    free(pl->msgs);
+    free(pl->order);
+    free(pl->start);
 }
 
-static bool msg_fits(const gw_tsl_pack_t *p, const msg_t *m, bool gw, const chunk_t *c)
+/* Duplicate-identifier check inside a chunk: a stamped open-addressing set. */
+#define DUP_SLOTS 1024u /* > 4 x (200 properties + 20 events) */
+typedef struct dupset {
+    struct {
+        uint32_t stamp;
+        const item_t *it;
+    } slot[DUP_SLOTS];
+    uint32_t stamp;
+} dupset_t;
+
+/* Adds @p it; false if an item of the same kind and identifier is already in the set. */
+static bool dup_add(dupset_t *ds, const item_t *it)
+{
+    uint32_t i = (it->hash ^ (it->event ? 0x9e3779b9u : 0)) & (DUP_SLOTS - 1);
+    for (;; i = (i + 1) & (DUP_SLOTS - 1)) {
+        if (ds->slot[i].stamp != ds->stamp) {
+            ds->slot[i].stamp = ds->stamp;
+            ds->slot[i].it = it;
+            return true;
+        }
+        const item_t *o = ds->slot[i].it;
+        if (o->hash == it->hash && o->event == it->event && strcmp(o->id, it->id) == 0)
+            return false;
+    }
+}
+
+static bool msg_fits(const gw_tsl_pack_t *p, const pmsg_t *m, bool gw, const pchunk_t *c)
 {
     if (gw ? m->has_gw : m->n_sub >= p->max_sub)
         return false;
@@ -273,124 +318,340 @@ static bool msg_fits(const gw_tsl_pack_t *p, const msg_t *m, bool gw, const chun
 }
 
 /*
- * Puts chunk @p c of a device into the first message at index >= @p from with
- * room (a new one if none); the chunk's objects stay the caller's. Returns
- * the message index or -1 (out of memory).
+ * Cuts every device's queue into chunks and places each chunk first-fit in
+ * a message after the one holding the device's previous chunk (so values of
+ * one identifier keep their order). Returns false when memory is short.
  */
-static long place(const gw_tsl_pack_t *p, msg_t **msgs, size_t *n_msgs, size_t *cap_msgs, size_t from,
-                  const gw_tsl_pack_dev_t *d, chunk_t *c)
+static bool plan_build(const gw_tsl_pack_t *p, plan_t *pl)
 {
-    bool gw = d->pk == NULL;
-    size_t m = from;
-    while (m < *n_msgs && !msg_fits(p, &(*msgs)[m], gw, c))
-        m++;
-    if (m == *n_msgs) {
-        if (*n_msgs == *cap_msgs) {
-            size_t cap = *cap_msgs ? *cap_msgs * 2 : 4;
-            msg_t *v = realloc(*msgs, cap * sizeof *v);
-            if (!v)
-                return -1;
-            *msgs = v;
-            *cap_msgs = cap;
+    memset(pl, 0, sizeof *pl);
+    dupset_t *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return false;
+    size_t first_open = 0;
+    bool ok = true;
+    for (size_t di = 0; di < p->n_devs && ok; di++) {
+        const gw_tsl_pack_dev_t *d = p->devs[di];
+        bool gw = d->pk == NULL;
+        size_t i = 0, from = first_open;
+        while (i < d->n) {
+            pchunk_t c = { d, i, i, 0, 0, 0 };
+            ds->stamp++;
+            for (; i < d->n; i++) {
+                const item_t *it = &d->items[i];
+                if ((it->event ? c.ne >= p->max_events : c.np >= p->max_props) || !dup_add(ds, it))
+                    break;
+                if (it->event)
+                    c.ne++;
+                else
+                    c.np++;
+            }
+            c.end = i;
+            size_t m = from < first_open ? first_open : from;
+            while (m < pl->n_msgs && !msg_fits(p, &pl->msgs[m], gw, &c))
+                m++;
+            if (m == pl->n_msgs) {
+                if (pl->n_msgs == pl->cap_msgs) {
+                    size_t cap = pl->cap_msgs ? pl->cap_msgs * 2 : 8;
+                    pmsg_t *v = realloc(pl->msgs, cap * sizeof *v);
+                    if (!(ok = v != NULL))
+                        break;
+                    pl->msgs = v;
+                    pl->cap_msgs = cap;
+                }
+                memset(&pl->msgs[pl->n_msgs++], 0, sizeof *pl->msgs);
+            }
+            if (pl->n_chunks == pl->cap_chunks) {
+                size_t cap = pl->cap_chunks ? pl->cap_chunks * 2 : 64;
+                pchunk_t *v = realloc(pl->chunks, cap * sizeof *v);
+                if (!(ok = v != NULL))
+                    break;
+                pl->chunks = v;
+                pl->cap_chunks = cap;
+            }
+            pmsg_t *pm = &pl->msgs[m];
+            if (gw)
+                pm->has_gw = true;
+            else
+                pm->n_sub++;
+            pm->n_props += c.np;
+            pm->n_events += c.ne;
+            c.msg = m;
+            pl->chunks[pl->n_chunks++] = c;
+            from = m + 1;
+            while (first_open < pl->n_msgs && pl->msgs[first_open].n_sub >= p->max_sub &&
+                   pl->msgs[first_open].has_gw)
+                first_open++;
         }
-        msg_t *nm = &(*msgs)[m];
-        memset(nm, 0, sizeof *nm);
-        nm->params = json_object();
-        nm->props = json_object();
-        nm->events = json_object();
-        nm->subs = json_array();
-        (*n_msgs)++;
-        if (!nm->params || !nm->props || !nm->events || !nm->subs)
-            return -1;
     }
-    msg_t *mm = &(*msgs)[m];
-    if (gw) {
-        if (json_object_update(mm->props, c->props) != 0 || json_object_update(mm->events, c->events) != 0)
-            return -1;
-        mm->has_gw = true;
-    } else {
-        json_t *sd = json_pack("{s:{s:s,s:s},s:O,s:O}", "identity", "productKey", d->pk, "deviceName", d->dn,
-                               "properties", c->props, "events", c->events);
-        if (!sd || json_array_append_new(mm->subs, sd) != 0)
-            return -1;
-        mm->n_sub++;
+    free(ds);
+    /* group chunks by message (counting sort, stable) */
+    if (ok) {
+        pl->start = calloc(pl->n_msgs + 1, sizeof *pl->start);
+        pl->order = malloc((pl->n_chunks ? pl->n_chunks : 1) * sizeof *pl->order);
+        ok = pl->start && pl->order;
     }
-    mm->n_props += c->np;
-    mm->n_events += c->ne;
-    return (long)m;
+    if (ok) {
+        for (size_t k = 0; k < pl->n_chunks; k++)
+            pl->start[pl->chunks[k].msg + 1]++;
+        for (size_t m = 0; m < pl->n_msgs; m++)
+            pl->start[m + 1] += pl->start[m];
+        size_t *fill = calloc(pl->n_msgs + 1, sizeof *fill);
+        if (!(ok = fill != NULL))
+            goto out;
+        for (size_t k = 0; k < pl->n_chunks; k++) {
+            size_t m = pl->chunks[k].msg;
+            pl->order[pl->start[m] + fill[m]++] = k;
+        }
+        free(fill);
+    }
+out:
+    if (!ok)
+        plan_free(pl);
+    return ok;
 }
 
-static void msgs_free(msg_t *msgs, size_t n)
+/* ---- rendering as a JSON tree ---------------------------------------------- */
+
+/* Adds the entries of @p c's items to @p props / @p events. */
+static bool chunk_entries(const pchunk_t *c, json_t *props, json_t *events)
 {
-    for (size_t i = 0; i < n; i++) {
-        json_decref(msgs[i].params);
-        json_decref(msgs[i].props);
-        json_decref(msgs[i].events);
-        json_decref(msgs[i].subs);
+    for (size_t i = c->begin; i < c->end; i++) {
+        const item_t *it = &c->dev->items[i];
+        json_t *e = json_object();
+        if (!e || json_object_set(e, "value", it->value) != 0 ||
+            (it->time_ms >= 0 && json_object_set_new(e, "time", json_integer(it->time_ms)) != 0)) {
+            json_decref(e);
+            return false;
+        }
+        if (json_object_set_new(it->event ? events : props, it->id, e) != 0)
+            return false; /* e was released by json_object_set_new */
     }
-    free(msgs);
+    return true;
 }
 
 json_t *gw_tsl_pack_take(gw_tsl_pack_t *p)
 {
-    msg_t *msgs = NULL;
-    size_t n_msgs = 0, cap_msgs = 0, first_open = 0;
-    bool oom = false;
-    for (size_t di = 0; di < p->n_devs && !oom; di++) {
-        const gw_tsl_pack_dev_t *d = p->devs[di];
-        long prev = -1;
-        size_t i = 0;
-        while (i < d->n && !oom) {
-            chunk_t c = { json_object(), json_object(), 0, 0 };
-            if (!c.props || !c.events) {
-                json_decref(c.props);
-                json_decref(c.events);
-                oom = true;
-                break;
+    plan_t pl;
+    if (!plan_build(p, &pl))
+        return NULL;
+    json_t *out = json_array();
+    for (size_t m = 0; out && m < pl.n_msgs; m++) {
+        json_t *params = json_object(), *props = json_object(), *events = json_object(), *subs = json_array();
+        bool ok = params && props && events && subs;
+        for (size_t k = pl.start[m]; ok && k < pl.start[m + 1]; k++) {
+            const pchunk_t *c = &pl.chunks[pl.order[k]];
+            if (!c->dev->pk) {
+                ok = chunk_entries(c, props, events);
+                continue;
             }
-            /* fill one chunk: stop at a limit or at an identifier already in it */
-            for (; i < d->n; i++) {
-                const item_t *it = &d->items[i];
-                json_t *dst = it->event ? c.events : c.props;
-                size_t *cnt = it->event ? &c.ne : &c.np;
-                size_t max = it->event ? p->max_events : p->max_props;
-                if (*cnt >= max || json_object_get(dst, it->id))
-                    break;
-                json_t *e = entry(it);
-                if (!e || json_object_set_new(dst, it->id, e) != 0) {
-                    oom = true;
-                    break;
-                }
-                (*cnt)++;
-            }
-            size_t from = prev >= 0 ? (size_t)prev + 1 : first_open;
-            if (from < first_open)
-                from = first_open;
-            long m = oom ? -1 : place(p, &msgs, &n_msgs, &cap_msgs, from, d, &c);
-            json_decref(c.props);
-            json_decref(c.events);
-            if (m < 0) {
-                oom = true;
-                break;
-            }
-            prev = m;
-            while (first_open < n_msgs && msgs[first_open].has_gw && msgs[first_open].n_sub >= p->max_sub)
-                first_open++;
+            json_t *sp = json_object(), *se = json_object();
+            ok = sp && se && chunk_entries(c, sp, se);
+            json_t *sd = ok ? json_pack("{s:{s:s,s:s},s:O,s:O}", "identity", "productKey", c->dev->pk, "deviceName",
+                                        c->dev->dn, "properties", sp, "events", se)
+                            : NULL;
+            json_decref(sp);
+            json_decref(se);
+            ok = sd && json_array_append_new(subs, sd) == 0;
         }
-    }
-    json_t *out = oom ? NULL : json_array();
-    for (size_t i = 0; out && i < n_msgs; i++) {
-        msg_t *m = &msgs[i];
-        if (json_object_set(m->params, "properties", m->props) != 0 ||
-            json_object_set(m->params, "events", m->events) != 0 ||
-            (m->n_sub && json_object_set(m->params, "subDevices", m->subs) != 0) ||
-            json_array_append(out, m->params) != 0) {
+        ok = ok && json_object_set(params, "properties", props) == 0 &&
+             json_object_set(params, "events", events) == 0 &&
+             (json_array_size(subs) == 0 || json_object_set(params, "subDevices", subs) == 0) &&
+             json_array_append(out, params) == 0;
+        json_decref(params);
+        json_decref(props);
+        json_decref(events);
+        json_decref(subs);
+        if (!ok) {
             json_decref(out);
             out = NULL;
         }
     }
-    msgs_free(msgs, n_msgs);
+    plan_free(&pl);
     if (out)
         clear(p);
     return out;
+}
+
+/* ---- rendering as text --------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} sbuf_t;
+
+static bool sb_reserve(sbuf_t *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+        b->oom = true;
+        return false;
+    }
+    b->s = s;
+    b->cap = cap;
+    return true;
+}
+
+static void sb_put(sbuf_t *b, const char *s, size_t n)
+{
+    if (!sb_reserve(b, n))
+        return;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+#define SB_LIT(b, lit) sb_put(b, lit, sizeof(lit) - 1)
+
+/* A JSON string literal of @p s (escaping quotes, backslashes and control characters). */
+static void sb_str(sbuf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (!sb_reserve(b, n * 6 + 2))
+        return;
+    char *o = b->s + b->len;
+    *o++ = '"';
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*q;
+        } else if (*q < 0x20) {
+            o += sprintf(o, "\\u%04x", *q);
+        } else {
+            *o++ = (char)*q;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->s);
+    b->s[b->len] = '\0';
+}
+
+static void sb_int(sbuf_t *b, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRId64, v);
+    sb_put(b, t, (size_t)n);
+}
+
+/* Shortest of %.15g / %.17g that reads back exactly, always with a '.' or exponent. */
+static void sb_real(sbuf_t *b, double v)
+{
+    char t[40];
+    int n = snprintf(t, sizeof t, "%.15g", v);
+    if (strtod(t, NULL) != v)
+        n = snprintf(t, sizeof t, "%.17g", v);
+    if (!strpbrk(t, ".eEn")) { /* "20" -> "20.0": a float keeps its decimal point */
+        t[n++] = '.';
+        t[n++] = '0';
+        t[n] = '\0';
+    }
+    sb_put(b, t, (size_t)n);
+}
+
+static void sb_value(sbuf_t *b, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        sb_int(b, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        sb_real(b, json_real_value(v));
+    } else {
+        size_t need = json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (need == 0 || !sb_reserve(b, need)) {
+            b->oom = true;
+            return;
+        }
+        b->len += json_dumpb(v, b->s + b->len, need, JSON_ENCODE_ANY | JSON_COMPACT);
+        b->s[b->len] = '\0';
+    }
+}
+
+/* Writes `"id":{"value":v,"time":t}` entries of @p c's items of one kind. */
+static void sb_entries(sbuf_t *b, const pchunk_t *c, bool events)
+{
+    bool first = true;
+    for (size_t i = c->begin; i < c->end; i++) {
+        const item_t *it = &c->dev->items[i];
+        if (it->event != events)
+            continue;
+        if (!first)
+            SB_LIT(b, ",");
+        first = false;
+        sb_str(b, it->id);
+        SB_LIT(b, ":{\"value\":");
+        sb_value(b, it->value);
+        if (it->time_ms >= 0) {
+            SB_LIT(b, ",\"time\":");
+            sb_int(b, it->time_ms);
+        }
+        SB_LIT(b, "}");
+    }
+}
+
+long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
+{
+    plan_t pl;
+    if (!plan_build(p, &pl))
+        return -1;
+    sbuf_t b = { NULL, 0, 0, false };
+    /* render everything first, so a shortage of memory leaves the queue intact */
+    size_t *ends = calloc(pl.n_msgs + 1, sizeof *ends);
+    if (!ends)
+        b.oom = true;
+    for (size_t m = 0; !b.oom && m < pl.n_msgs; m++) {
+        const pchunk_t *gwc = NULL;
+        for (size_t k = pl.start[m]; k < pl.start[m + 1]; k++)
+            if (!pl.chunks[pl.order[k]].dev->pk)
+                gwc = &pl.chunks[pl.order[k]];
+        SB_LIT(&b, "{\"properties\":{");
+        if (gwc)
+            sb_entries(&b, gwc, false);
+        SB_LIT(&b, "},\"events\":{");
+        if (gwc)
+            sb_entries(&b, gwc, true);
+        SB_LIT(&b, "}");
+        bool first = true;
+        for (size_t k = pl.start[m]; k < pl.start[m + 1]; k++) {
+            const pchunk_t *c = &pl.chunks[pl.order[k]];
+            if (!c->dev->pk)
+                continue;
+            if (first)
+                SB_LIT(&b, ",\"subDevices\":[");
+            else
+                SB_LIT(&b, ",");
+            first = false;
+            SB_LIT(&b, "{\"identity\":{\"productKey\":");
+            sb_str(&b, c->dev->pk);
+            SB_LIT(&b, ",\"deviceName\":");
+            sb_str(&b, c->dev->dn);
+            SB_LIT(&b, "},\"properties\":{");
+            sb_entries(&b, c, false);
+            SB_LIT(&b, "},\"events\":{");
+            sb_entries(&b, c, true);
+            SB_LIT(&b, "}}");
+        }
+        if (!first)
+            SB_LIT(&b, "]");
+        SB_LIT(&b, "}");
+        sb_put(&b, "", 1); /* keep the NUL: each message is a C string */
+        ends[m + 1] = b.len;
+    }
+    long n = -1;
+    if (!b.oom) {
+        for (size_t m = 0; m < pl.n_msgs; m++)
+            emit(ctx, b.s + ends[m], ends[m + 1] - ends[m] - 1);
+        n = (long)pl.n_msgs;
+        clear(p);
+    }
+    free(ends);
+    free(b.s);
+    plan_free(&pl);
+    return n;
 }

@@ -100,6 +100,21 @@ size_t gw_tsl_pack_devices(const gw_tsl_pack_t *p);
  */
 json_t *gw_tsl_pack_take(gw_tsl_pack_t *p);
 
+/** Receives one rendered pack/post `params` object (@p len bytes, NUL-terminated, valid until return). */
+typedef void (*gw_tsl_pack_emit_fn)(void *ctx, const char *params, size_t len);
+
+/**
+ * Like gw_tsl_pack_take() but renders each message's params straight to JSON
+ * text (no jansson tree; several times faster) and hands them to @p emit in
+ * order; the caller wraps them in the Alink envelope. Reals are written with
+ * the shortest of 15 or 17 significant digits that reads back exactly, and
+ * always with a decimal point or exponent (20 → 20.0). The builder is emptied
+ * once every message has been emitted; @p emit must take care of each one
+ * (send or journal it). Returns the number of messages, or -1 when memory is
+ * short (nothing emitted, queue kept).
+ */
+long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

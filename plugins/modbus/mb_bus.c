@@ -69,7 +69,7 @@ static int bus_connect(mb_bus_t *b)
         int e = errno;
         lgw_log(b->inst, b->backoff_ms == b->reconnect_min_ms ? LGW_LOG_WARN : LGW_LOG_DEBUG,
                 "cannot connect to %s%s%d: %s (retry in %u ms)", b->rtu ? b->device : b->host,
-                b->rtu ? "" : ":", b->rtu ? b->baud : b->port, modbus_strerror(e), b->backoff_ms);
+                b->rtu ? "@" : ":", b->rtu ? b->baud : b->port, modbus_strerror(e), b->backoff_ms);
         modbus_close(b->ctx);
         b->next_connect_ms = now + b->backoff_ms;
         b->backoff_ms = b->backoff_ms * 2 > b->reconnect_max_ms ? b->reconnect_max_ms : b->backoff_ms * 2;
@@ -89,7 +89,8 @@ int mb_bus_begin(mb_bus_t *b, int unit, uint32_t timeout_ms)
 {
     if (!b->connected && bus_connect(b) != 0)
         return -1;
-    modbus_set_slave(b->ctx, unit);
+    if (modbus_set_slave(b->ctx, unit) != 0)
+        return -1; /* never talk to the previous unit by mistake */
     set_timeout(b, timeout_ms);
     return 0;
 }

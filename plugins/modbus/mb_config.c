@@ -436,11 +436,13 @@ static void read_discovery(mb_inst_t *mi, const lgw_config_t *d)
     mb_scan_cfg_t *sc = &mi->scan;
     sc->enabled = true;
     lgw_config_check_keys(d, k_disc);
+    /* never unit 0: on RTU that is a broadcast nobody answers (and some
+     * adapters mishandle); 248..255 are reserved */
     int64_t v = 1;
-    lgw_config_get_int_range(d, "first", &v, 0, 255);
+    lgw_config_get_int_range(d, "first", &v, 1, 247);
     sc->first = (int)v;
     v = 247;
-    lgw_config_get_int_range(d, "last", &v, 0, 255);
+    lgw_config_get_int_range(d, "last", &v, 1, 247);
     sc->last = (int)v;
     if (sc->last < sc->first)
         lgw_config_error(lgw_config_child(d, "last"), "'last' must be >= 'first'");
@@ -543,6 +545,10 @@ int mb_config_read(mb_inst_t *mi, const lgw_config_t *s)
         if (lgw_config_require(dc, "unit") != LGW_OK ||
             lgw_config_get_int_range(dc, "unit", &unit, mi->bus.rtu ? 1 : 0, mi->bus.rtu ? 247 : 255) != LGW_OK)
             continue;
+        if (unit > 247 && unit != 255) { /* what libmodbus (and the protocol) accept */
+            lgw_config_error(lgw_config_child(dc, "unit"), "unit must be 0..247 or 255 over TCP");
+            continue;
+        }
         uint32_t to = mi->bus.response_timeout_ms;
         get_ms(dc, "timeout_ms", &to, 10, 60000);
         if (!id || !model)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -60,11 +61,12 @@ static int spawn_broker(emu_broker_t *b)
         pid_t pid = fork();
         if (pid < 0) return -1;
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGTERM);          /* never outlive a crashed test */
             int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
             if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
             if (EMU_PRELOAD[0]) {
                 setenv("LD_PRELOAD", EMU_PRELOAD, 1);
-                setenv("ASAN_OPTIONS", "detect_leaks=0:abort_on_error=1", 1);   /* mosquitto's own exit leaks */
+                setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1", 1);   /* mosquitto's own exit leaks */
             }
             if (b->cafile[0])
                 execl(EMU_CLI, EMU_CLI, "broker", "--port", port, "--tls-port", tls_port, "--cert", cert, "--key", key, "--plugin",
@@ -108,35 +110,43 @@ int emu_broker_start(emu_broker_t *b, const char *registry_json, bool tls)
     return spawn_broker(b);
 }
 
-void emu_broker_stop(emu_broker_t *b)
+int emu_broker_stop(emu_broker_t *b)
 {
     int status;
-    if (b->pid <= 0) return;
+    if (b->pid <= 0) return 0;
     kill(b->pid, SIGTERM);
     long long deadline = mono_ms() + 10000;
     while (mono_ms() < deadline) {
-        if (waitpid(b->pid, &status, WNOHANG) == b->pid) { b->pid = 0; return; }
+        if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
+            b->pid = 0;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+            fprintf(stderr, "harness: broker exited badly (status 0x%x), see %s/broker.log\n", status, b->dir);
+            return -1;
+        }
         usleep(20000);
     }
     kill(b->pid, SIGKILL);
     waitpid(b->pid, &status, 0);
     b->pid = 0;
+    fprintf(stderr, "harness: broker did not stop on SIGTERM\n");
+    return -1;
 }
 
 int emu_broker_restart(emu_broker_t *b)
 {
-    emu_broker_stop(b);
+    if (emu_broker_stop(b)) return -1;
     return spawn_broker(b);
 }
 
-void emu_broker_cleanup(emu_broker_t *b)
+int emu_broker_cleanup(emu_broker_t *b)
 {
     char cmd[400];
-    emu_broker_stop(b);
-    if (!b->dir[0]) return;
-    if (getenv("EMU_KEEP")) { fprintf(stderr, "harness: kept %s\n", b->dir); return; }
+    int rc = emu_broker_stop(b);
+    if (!b->dir[0]) return rc;
+    if (getenv("EMU_KEEP") || rc) { fprintf(stderr, "harness: kept %s\n", b->dir); return rc; }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);
     if (system(cmd) != 0) fprintf(stderr, "harness: cannot remove %s\n", b->dir);
+    return rc;
 }
 
 int emu_cli(const emu_broker_t *b, char **out, const char *const *args)

@@ -23,9 +23,11 @@ typedef struct {
 int emu_broker_start(emu_broker_t *b, const char *registry_json, bool tls);
 /* Stop (SIGTERM, wait) and start again on the same state dir (new free ports). */
 int emu_broker_restart(emu_broker_t *b);
-void emu_broker_stop(emu_broker_t *b);
-/* Remove the temp dir. */
-void emu_broker_cleanup(emu_broker_t *b);
+/* Stop the broker; returns 0 when it exited cleanly (exit status 0: under the sanitizer
+ * build this also means the plugin leaked nothing and hit no error). */
+int emu_broker_stop(emu_broker_t *b);
+/* Stop the broker and remove the temp dir; returns emu_broker_stop's verdict. */
+int emu_broker_cleanup(emu_broker_t *b);
 
 /* Run `alink-emu -p PORT <args>`; stdout into *out (malloc'd, may be NULL). Returns the
  * exit status. args is a shell-free argv, NULL-terminated. */

@@ -20,7 +20,7 @@
 static emu_broker_t B;
 
 static int setup(void **s) { (void)s; return emu_broker_start(&B, EMU_REGISTRY, true); }
-static int teardown(void **s) { (void)s; emu_broker_cleanup(&B); return 0; }
+static int teardown(void **s) { (void)s; return emu_broker_cleanup(&B); }
 
 static void t_linksdk_connect(void **s)
 {

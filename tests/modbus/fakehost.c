@@ -476,7 +476,20 @@ int lgw_device_set_firmware(lgw_instance_t *inst, const char *id, const char *v)
 struct lgw_report {
     char dev[128];
     lgw_value_t *vals;
+    long n;
 };
+static bool g_sink;
+static long g_sink_values, g_sink_reports;
+
+void fh_set_sink(bool on) { g_sink = on; }
+void fh_sink_counts(long *values, long *reports)
+{
+    pthread_mutex_lock(&g_mu);
+    *values = g_sink_values;
+    *reports = g_sink_reports;
+    pthread_mutex_unlock(&g_mu);
+}
+#define SINK(r) do { if (g_sink) { (r)->n++; return LGW_OK; } } while (0)
 lgw_report_t *fh_report_new(lgw_instance_t *inst, const char *dev)
 {
     (void)inst;
@@ -484,7 +497,7 @@ lgw_report_t *fh_report_new(lgw_instance_t *inst, const char *dev)
     if (!r)
         return NULL;
     snprintf(r->dev, sizeof r->dev, "%s", dev);
-    r->vals = lgw_value_new_struct();
+    r->vals = g_sink ? NULL : lgw_value_new_struct();
     return r;
 }
 lgw_report_t *fh_event_new(lgw_instance_t *inst, const char *dev, const char *ev)
@@ -494,13 +507,13 @@ lgw_report_t *fh_event_new(lgw_instance_t *inst, const char *dev, const char *ev
 }
 void fh_report_set_time(lgw_report_t *r, int64_t t) { (void)r; (void)t; }
 int fh_report_add_value(lgw_report_t *r, const char *n, lgw_value_t *v) { return lgw_value_struct_set(r->vals, n, v); }
-int fh_report_add_bool(lgw_report_t *r, const char *n, bool v) { return fh_report_add_value(r, n, lgw_value_new_bool(v)); }
-int fh_report_add_int(lgw_report_t *r, const char *n, int64_t v) { return fh_report_add_value(r, n, lgw_value_new_int(v)); }
-int fh_report_add_float(lgw_report_t *r, const char *n, float v) { return fh_report_add_value(r, n, lgw_value_new_float(v)); }
-int fh_report_add_double(lgw_report_t *r, const char *n, double v) { return fh_report_add_value(r, n, lgw_value_new_double(v)); }
-int fh_report_add_text(lgw_report_t *r, const char *n, const char *v) { return fh_report_add_value(r, n, lgw_value_new_text(v)); }
-int fh_report_add_enum(lgw_report_t *r, const char *n, int32_t v) { return fh_report_add_value(r, n, lgw_value_new_enum(v)); }
-int fh_report_add_date(lgw_report_t *r, const char *n, int64_t v) { return fh_report_add_value(r, n, lgw_value_new_date(v)); }
+int fh_report_add_bool(lgw_report_t *r, const char *n, bool v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_bool(v)); }
+int fh_report_add_int(lgw_report_t *r, const char *n, int64_t v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_int(v)); }
+int fh_report_add_float(lgw_report_t *r, const char *n, float v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_float(v)); }
+int fh_report_add_double(lgw_report_t *r, const char *n, double v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_double(v)); }
+int fh_report_add_text(lgw_report_t *r, const char *n, const char *v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_text(v)); }
+int fh_report_add_enum(lgw_report_t *r, const char *n, int32_t v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_enum(v)); }
+int fh_report_add_date(lgw_report_t *r, const char *n, int64_t v) { SINK(r); return fh_report_add_value(r, n, lgw_value_new_date(v)); }
 void fh_report_discard(lgw_report_t *r)
 {
     if (r) {
@@ -511,6 +524,13 @@ void fh_report_discard(lgw_report_t *r)
 int fh_report_commit(lgw_report_t *r)
 {
     pthread_mutex_lock(&g_mu);
+    if (g_sink) {
+        g_sink_values += r->n;
+        g_sink_reports++;
+        pthread_mutex_unlock(&g_mu);
+        fh_report_discard(r);
+        return LGW_OK;
+    }
     fh_dev_t *d = dev_find(r->dev);
     if (d) {
         d->reports++;
@@ -732,4 +752,14 @@ void fh_unload(fh_plugin_t *p)
 int fh_discovery(fh_plugin_t *p, bool enable)
 {
     return p->drv->discovery ? p->drv->discovery(p->data, enable) : LGW_ENOTSUP;
+}
+
+int fh_remove(fh_plugin_t *p, const char *dev)
+{
+    lgw_request_t req = {0};
+    int rc = p->drv->remove ? p->drv->remove(p->data, &req, dev) : LGW_ENOTSUP;
+    if (rc != LGW_OK)
+        return rc;
+    fh_run_until(req_done, &req, 10000);
+    return req.done ? req.code : LGW_ETIMEDOUT;
 }

@@ -41,6 +41,8 @@ fh_plugin_t *fh_load(const char *name, const char *instance_name);
  */
 int fh_create(fh_plugin_t *p, const char *path, const char *text);
 int fh_start(fh_plugin_t *p);
+/** Calls the remove callback and waits for completion; returns the reply code. */
+int fh_remove(fh_plugin_t *p, const char *dev);
 /** Calls the discovery callback. */
 int fh_discovery(fh_plugin_t *p, bool enable);
 /** Stops (if started), destroys (if created), unloads and frees. */
@@ -67,6 +69,12 @@ const char *fh_firmware(const char *dev);
 int fh_offline_count(const char *dev);
 /** Point @p point declared in model @p model: its type, or 0. */
 lgw_type_t fh_model_point(const char *model, const char *point, int *access);
+/**
+ * Benchmark mode: reports only count their values (no storage), so what is
+ * measured is the plugin, not this stand-in. fh_sink_counts() reads the totals.
+ */
+void fh_set_sink(bool on);
+void fh_sink_counts(long *values, long *reports);
 /** Forget every device and report (between tests). */
 void fh_reset(void);
 

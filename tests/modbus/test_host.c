@@ -297,6 +297,15 @@ static void test_dead_slave_beside_live(void **state)
     assert_int_equal(fh_offline_count("m1"), 0);
     assert_int_equal(fh_offline_count("m2"), 0);
     assert_int_equal(fh_reports("m3"), 0);
+
+    /* removing a device stops its polling; the others carry on */
+    assert_int_equal(fh_remove(f->p, "m2"), 200);
+    fh_run(150); /* let a poll already on the bus finish */
+    long m2 = fh_reports("m2");
+    w1.n = fh_reports("m1") + 10;
+    assert_true(fh_run_until(reports_reach, &w1, WAIT_MS));
+    assert_int_equal(fh_reports("m2"), m2);
+    assert_int_equal(fh_remove(f->p, "m2"), LGW_ENOENT);
 }
 
 static void test_vanish_and_return(void **state)
@@ -446,6 +455,11 @@ static const bad_conf_t BAD[] = {
     {"settings = {\n transport = \"tcp\"; host = \"h\";\n devices = (\n { id = \"d\"; model = \"nope\"; unit = 1; } );\n};\n",
      "bad.conf:4: unknown model 'nope'"},
     {"settings = {\n transport = \"tcp\"; host = \"h\";\n baud = 9600;\n};\n", "bad.conf:3: 'baud' only applies"},
+    {"settings = {\n transport = \"tcp\"; host = \"h\";\n models = ( { name = \"m\"; address_base = 0;\n"
+     "  points = ( { name = \"a\"; table = \"coil\"; address = 1; } ); } );\n"
+     " devices = ( { id = \"d\"; model = \"m\";\n   unit = 250; } );\n};\n",
+     "bad.conf:6: unit must be 0..247 or 255"},
+    {"settings = {\n transport = \"tcp\"; host = \"h\";\n discovery = { first = 0; };\n};\n", "bad.conf:3:"},
     {"settings = {\n transport = \"rtu\";\n device = \"/dev/null\";\n parity = \"mark\";\n};\n", "bad.conf:4:"},
     {"settings = {\n transport = \"tcp\"; host = \"h\";\n models = ( { name = \"m\"; address_base = 0;\n"
      "  points = ( { name = \"a\"; table = \"coil\"; address = 1; access = \"rw\"; } );\n"

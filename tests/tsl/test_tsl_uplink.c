@@ -98,6 +98,12 @@ static void check_limits(const json_t *msgs, size_t max_sub, size_t max_props, s
     }
 }
 
+/* gw_tsl_pack_flush() sink keeping the raw text. */
+static void collect_raw(void *ctx, const char *params, size_t len)
+{
+    json_array_append_new(ctx, json_stringn(params, len));
+}
+
 static void test_pack_basic(void **state)
 {
     (void)state;
@@ -135,6 +141,22 @@ static void test_pack_basic(void **state)
     gw_tsl_models_free(set);
     json_decref(out);
     assert_int_equal(gw_tsl_pack_pending(p), 0);
+    /* text rendering: reals keep a decimal point, time only when given */
+    gw = gw_tsl_pack_device(p, NULL, NULL);
+    gw_tsl_pack_add_property(gw, "A", json_real(20.0), -1);
+    gw_tsl_pack_add_property(gw, "B", json_real(23.6), 5);
+    gw_tsl_pack_add_property(gw, "C", json_real(0.1 + 0.2), 5);
+    gw_tsl_pack_add_property(gw, "D", json_string("q\"x"), 5);
+    json_t *texts = json_array();
+    assert_int_equal(gw_tsl_pack_flush(p, collect_raw, texts), 1);
+    assert_string_equal(json_string_value(json_array_get(texts, 0)),
+                        "{\"properties\":{\"A\":{\"value\":20.0},\"B\":{\"value\":23.6,\"time\":5},"
+                        "\"C\":{\"value\":0.30000000000000004,\"time\":5},\"D\":{\"value\":\"q\\\"x\",\"time\":5}},"
+                        "\"events\":{}}");
+    json_decref(texts);
+    texts = json_array();
+    assert_int_equal(gw_tsl_pack_flush(p, collect_raw, texts), 0);
+    json_decref(texts);
     assert_int_equal(gw_tsl_pack_devices(p), 0);
     gw_tsl_pack_free(p);
 }
@@ -217,16 +239,28 @@ static void test_pack_split(void **state)
     gw_tsl_pack_free(p);
 }
 
+/* gw_tsl_pack_flush() sink: parses each message into the array @p ctx. */
+static void collect_text(void *ctx, const char *params, size_t len)
+{
+    assert_int_equal(strlen(params), len);
+    json_error_t je;
+    json_t *j = json_loadb(params, len, 0, &je);
+    if (!j)
+        fail_msg("bad JSON from flush: %s: %.200s", je.text, params);
+    json_array_append_new(ctx, j);
+}
+
 /* Random queues under small and platform limits: limits hold, nothing lost, per-key order kept. */
 static void test_pack_random(void **state)
 {
     (void)state;
     srand(12345);
     for (int round = 0; round < 40; round++) {
-        gw_tsl_pack_t *p = gw_tsl_pack_new();
+        gw_tsl_pack_t *p = gw_tsl_pack_new(), *p2 = gw_tsl_pack_new();
         size_t ms = (size_t)(round % 2 ? 20 : 1 + rand() % 5), mp = (size_t)(round % 2 ? 200 : 1 + rand() % 7),
                me = (size_t)(round % 2 ? 20 : 1 + rand() % 3);
         gw_tsl_pack_set_limits(p, ms, mp, me);
+        gw_tsl_pack_set_limits(p2, ms, mp, me);
         int n_items = 50 + rand() % 3000, n_devs = 1 + rand() % 60;
         for (int i = 0; i < n_items; i++) {
             int d = rand() % (n_devs + 1); /* n_devs = the gateway */
@@ -234,16 +268,32 @@ static void test_pack_random(void **state)
             snprintf(dn, sizeof dn, "d%d", d);
             snprintf(id, sizeof id, "I%d", rand() % 30);
             gw_tsl_pack_dev_t *dev = d == n_devs ? gw_tsl_pack_device(p, NULL, NULL) : gw_tsl_pack_device(p, "pk", dn);
-            if (rand() % 4 == 0)
-                gw_tsl_pack_add_event(dev, id, json_pack("{s:i}", "seq", i), i);
-            else
-                gw_tsl_pack_add_property(dev, id, json_integer(i), i);
+            gw_tsl_pack_dev_t *dev2 =
+                d == n_devs ? gw_tsl_pack_device(p2, NULL, NULL) : gw_tsl_pack_device(p2, "pk", dn);
+            int kind = rand() % 4;
+            json_t *v = kind == 0 ? json_pack("{s:i,s:s}", "seq", i, "q", "\"\\\n")
+                      : kind == 1 ? json_real(i + 0.1) : json_integer(i);
+            json_incref(v);
+            if (kind == 0) {
+                gw_tsl_pack_add_event(dev, id, v, i);
+                gw_tsl_pack_add_event(dev2, id, v, i);
+            } else {
+                gw_tsl_pack_add_property(dev, id, v, i);
+                gw_tsl_pack_add_property(dev2, id, v, i);
+            }
         }
         assert_int_equal(gw_tsl_pack_pending(p), (size_t)n_items);
         json_t *out = gw_tsl_pack_take(p);
         size_t items;
         check_limits(out, ms, mp, me, &items);
         assert_int_equal(items, (size_t)n_items);
+        /* the text renderer produces the same messages */
+        json_t *texts = json_array();
+        assert_int_equal(gw_tsl_pack_flush(p2, collect_text, texts), (long)json_array_size(out));
+        assert_true(json_equal(texts, out));
+        assert_int_equal(gw_tsl_pack_pending(p2), 0);
+        json_decref(texts);
+        gw_tsl_pack_free(p2);
         /* per (device, kind, id): times strictly increase across messages */
         json_t *seen = json_object();
         size_t i;

@@ -79,8 +79,8 @@ static const vcase_t cases[] = {
     { "Temperature", "-40", 0, 0, NULL },
     { "Temperature", "125.0", 0, 0, NULL },
     { "Temperature", "0.30000000000000004", 0, 0, NULL },
-    { "Temperature", "23.65", 0, 6307, "23.649999999999999 is not on step 0.10000000000000001 from -40" },
-    { "Temperature", "125.1", 0, 6307, "125.09999999999999 is above max 125" },
+    { "Temperature", "23.65", 0, 6307, "Temperature: 23.65 is not on step 0.1 from -40" },
+    { "Temperature", "125.1", 0, 6307, "Temperature: 125.1 is above max 125" },
     { "Temperature", "-40.1", 0, 6307, "below min -40" },
     { "Temperature", "\"30.5\"", 0, 0, NULL },
     { "Temperature", "\"30.5\"", GW_TSL_STRICT, 6307, "float expected, got \"30.5\"" },
@@ -237,6 +237,36 @@ static void test_huge_text(void **state)
     gw_tsl_model_free(m);
 }
 
+/* Messages cut inside a UTF-8 character stay valid UTF-8 (they may go into a JSON reply). */
+static void test_messages_utf8(void **state)
+{
+    (void)state;
+    char s[128] = "x";
+    for (int i = 0; i < 40; i++)
+        strcat(s, "\xc3\xa4");
+    json_t *v = json_string(s);
+    gw_tsl_err_t err;
+    assert_int_equal(gw_tsl_check_property(thermo, "Setpoint", v, 0, &err), 6306);
+    json_t *m = json_string(err.msg);
+    assert_non_null(m);
+    json_decref(m);
+    /* unknown identifier made of 2-byte characters, longer than the path buffer */
+    json_t *params = json_object();
+    char key[400] = "";
+    for (int i = 0; i < 150; i++)
+        strcat(key, "\xc3\xa4");
+    json_object_set_new(params, key, json_integer(1));
+    assert_int_equal(gw_tsl_check_property_post(thermo, params, 0, &err), 6320);
+    m = json_string(err.msg);
+    assert_non_null(m);
+    json_decref(m);
+    m = json_string(err.path);
+    assert_non_null(m);
+    json_decref(m);
+    json_decref(params);
+    json_decref(v);
+}
+
 static json_t *J(const char *text)
 {
     json_error_t je;
@@ -326,7 +356,7 @@ static void test_events_services(void **state)
     SV("{\"Offset\":1.25}", 0, NULL);
     SV("{\"Offset\":\"-4.99\"}", 0, NULL);
     SV("{}", 6302, "Offset: service argument missing");
-    SV("{\"Offset\":5.01}", 6322, "Offset: 5.0099999999999998 is above max 5");
+    SV("{\"Offset\":5.01}", 6322, "Offset: 5.01 is above max 5");
     SV("{\"Offset\":1,\"X\":1}", 460, "X: not a parameter of this service");
     SV("[]", 460, "service must be an object");
     EXPECT(gw_tsl_check_service_input(thermo, "ResetEnergy", v, 0, &err), "{}", 0, NULL);
@@ -440,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_events_services),
         cmocka_unit_test(test_property_set_get),
         cmocka_unit_test(test_pack_post),
+        cmocka_unit_test(test_messages_utf8),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,6 +2,7 @@
  * values and history, events, pending downstream requests. Kept as one jansson tree so
  * that persistence (state.json) and the console's `state` dump are the same data. */
 #include "emu.h"
+#include "emu_tsl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -143,6 +144,10 @@ bool emu_product_add(const json_t *spec, const char *base_dir, char *err, size_t
         }
         tsl = loaded;
     }
+    if (!emu_tsl_set(pk, json_is_object(tsl) ? tsl : NULL, err, errsz)) {
+        json_decref(loaded);
+        return false;
+    }
     json_t *p = json_pack("{s:s,s:s,s:s,s:b}", "productKey", pk, "productSecret", ps ? ps : "", "nodeType", nt,
                           "dynamicRegistration", json_is_true(dyn));
     if (json_is_object(tsl)) json_object_set(p, "tsl", (json_t *)tsl);
@@ -178,6 +183,7 @@ bool emu_device_add(const json_t *spec, char *err, size_t errsz)
                           "properties", "history", "events", "tags", "ota", "versions", "task");
     emu_key(key, pk, dn);
     json_object_set_new(json_object_get(g_emu.state, "devices"), key, d);
+    json_object_del(json_object_get(g_emu.state, "deleted"), key);
     emu_mark_dirty();
     return true;
 }
@@ -242,8 +248,9 @@ static bool merge_registry(const char *registry, char *err, size_t errsz)
         }
     }
     json_array_foreach(json_object_get(reg, "devices"), i, it) {
-        if (emu_device(json_string_value(json_object_get(it, "productKey")),
-                       json_string_value(json_object_get(it, "deviceName")))) continue;
+        char key[EMU_KEY_MAX];
+        emu_key(key, json_string_value(json_object_get(it, "productKey")), json_string_value(json_object_get(it, "deviceName")));
+        if (emu_device_by_key(key) || json_object_get(json_object_get(g_emu.state, "deleted"), key)) continue;
         if (!emu_device_add(it, msg, sizeof msg)) {
             snprintf(err, errsz, "%s: devices[%zu]: %s", registry, i, msg);
             goto out;
@@ -253,6 +260,8 @@ static bool merge_registry(const char *registry, char *err, size_t errsz)
         const char *gw = json_string_value(json_object_get(it, "gateway"));
         size_t j;
         json_t *s;
+        json_t *deleted = json_object_get(g_emu.state, "deleted");
+        if (gw && json_object_get(deleted, gw)) continue;
         if (!emu_device_by_key(gw)) {
             snprintf(err, errsz, "%s: topology[%zu]: unknown gateway \"%s\" (use \"pk/dn\")", registry, i, gw ? gw : "");
             goto out;
@@ -260,6 +269,7 @@ static bool merge_registry(const char *registry, char *err, size_t errsz)
         json_array_foreach(json_object_get(it, "subDevices"), j, s) {
             const char *sk = json_string_value(s);
             json_t *sub = emu_device_by_key(sk);
+            if (sk && json_object_get(deleted, sk)) continue;
             if (!sub) {
                 snprintf(err, errsz, "%s: topology[%zu]: unknown sub-device \"%s\"", registry, i, sk ? sk : "");
                 goto out;
@@ -305,9 +315,21 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
         }
     }
     if (!g_emu.state)
-        g_emu.state = json_pack("{s:i,s:i,s:{},s:{},s:{}}", "version", 1, "seq", 1000, "products", "devices", "pending");
+        g_emu.state = json_pack("{s:i,s:i,s:{},s:{},s:{},s:{}}", "version", 1, "seq", 1000, "products", "devices", "pending",
+                              "deleted");
     if (!json_is_object(json_object_get(g_emu.state, "pending")))
         json_object_set_new(g_emu.state, "pending", json_object());
+    if (!json_is_object(json_object_get(g_emu.state, "deleted")))       /* keys the console deleted: not re-added from the registry */
+        json_object_set_new(g_emu.state, "deleted", json_object());
+    const char *pk;
+    json_t *prod;
+    json_object_foreach(json_object_get(g_emu.state, "products"), pk, prod) {
+        char msg[512];
+        if (!emu_tsl_set(pk, json_object_get(prod, "tsl"), msg, sizeof msg)) {
+            snprintf(err, errsz, "%s: %s", g_emu.state_path, msg);
+            return false;
+        }
+    }
     if (registry && !merge_registry(registry, err, errsz)) return false;
     if (!g_emu.admin_user) g_emu.admin_user = strdup("emu-admin");
     if (!g_emu.admin_pass) g_emu.admin_pass = strdup("emu-admin");
@@ -348,6 +370,7 @@ void emu_save(bool force)
 
 void emu_free(void)
 {
+    emu_tsl_clear();
     json_decref(g_emu.state);
     json_decref(g_emu.sessions);
     json_decref(g_emu.audit);
