@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* A receiving datagram socket: NAME starting with '@' is abstract. */
@@ -251,6 +254,98 @@ static void test_watchdog_not_for_us(void **state)
     unsetenv("WATCHDOG_USEC");
 }
 
+/* ---- the daemon -------------------------------------------------------------- */
+
+/* Waits up to 30 s for the datagram @p want, skipping WATCHDOG=1 pings; fails
+ * on any other datagram first. */
+static void expect_state(int fd, const char *want)
+{
+    char buf[256];
+    for (int i = 0; i < 300; i++) {
+        if (!recv_one(fd, buf, sizeof buf, 100))
+            continue;
+        if (strcmp(buf, want) == 0)
+            return;
+        if (strcmp(buf, "WATCHDOG=1") == 0)
+            continue;
+        fail_msg("expected '%s', received '%s'", want, buf);
+    }
+    fail_msg("'%s' not received", want);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* linkgw as systemd runs it: READY=1 once started, WATCHDOG=1 at half of
+ * WATCHDOG_USEC (WATCHDOG_PID = its own pid), RELOADING=1 then READY=1 around
+ * SIGHUP, STOPPING=1 on SIGTERM, exit 0. */
+static void test_daemon_speaks_sd_notify(void **state)
+{
+    (void)state;
+    const char *bin = getenv("LINKGW_BIN");
+    if (!bin)
+        skip();
+    char dir[] = "/tmp/linkgw-sdnotify-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char cfg[256], confd[256], stdir[256], log[256], text[1024];
+    snprintf(cfg, sizeof cfg, "%s/linkgw.conf", dir);
+    snprintf(confd, sizeof confd, "%s/conf.d", dir);
+    snprintf(stdir, sizeof stdir, "%s/state", dir);
+    snprintf(log, sizeof log, "%s/daemon.log", dir);
+    assert_int_equal(mkdir(confd, 0700), 0);
+    assert_int_equal(mkdir(stdir, 0700), 0);
+    snprintf(text, sizeof text, "conf_dir = \"%s\";\nstate_dir = \"%s\";\n", confd, stdir);
+    write_file(cfg, text);
+
+    char name[108];
+    abstract_name(name, sizeof name, "daemon");
+    int fd = make_socket(name);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char self[32];
+        snprintf(self, sizeof self, "%ld", (long)getpid()); /* exec keeps the pid */
+        setenv("NOTIFY_SOCKET", name, 1);
+        setenv("WATCHDOG_USEC", "100000", 1);
+        setenv("WATCHDOG_PID", self, 1);
+        FILE *out = freopen(log, "w", stderr);
+        (void)out;
+        dup2(2, 1);
+        execl(bin, "linkgw", "-c", cfg, (char *)NULL);
+        _exit(127);
+    }
+    expect_state(fd, "READY=1");
+    expect_state(fd, "WATCHDOG=1");
+    expect_state(fd, "WATCHDOG=1");
+    assert_int_equal(kill(pid, SIGHUP), 0);
+    expect_state(fd, "RELOADING=1");
+    expect_state(fd, "READY=1");
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    expect_state(fd, "STOPPING=1");
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        FILE *f = fopen(log, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f))
+            fputs(line, stderr);
+        if (f)
+            fclose(f);
+        fail_msg("linkgw exited with status %d", status);
+    }
+    close(fd);
+    unlink(cfg);
+    unlink(log);
+    rmdir(confd);
+    rmdir(stdir);
+    rmdir(dir);
+}
+
 int main(void)
 {
     srand((unsigned)getpid());
@@ -261,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_watchdog_interval),
         cmocka_unit_test(test_watchdog_pings_from_the_loop),
         cmocka_unit_test(test_watchdog_not_for_us),
+        cmocka_unit_test(test_daemon_speaks_sd_notify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
