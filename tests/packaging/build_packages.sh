@@ -23,6 +23,16 @@ for t in modbus knx linkgwctl; do
 done
 cmake --build "$build" -j2 --target "${targets[@]}"
 
+# Every install() rule must name its package's component: a rule without one
+# lands in "Unspecified", which no package carries.
+stray=$(mktemp -d)
+DESTDIR="$stray" cmake --install "$build" --component Unspecified >/dev/null
+if [ -n "$(find "$stray" -type f)" ]; then
+  echo "FAIL: install() rules without COMPONENT (in no package):"; find "$stray" -type f | sed "s|^$stray||"
+  rm -rf "$stray"; exit 1
+fi
+rm -rf "$stray"
+
 rm -rf "$build/packages"
 (cd "$build" && cpack -G DEB)
 if command -v rpmbuild >/dev/null; then
