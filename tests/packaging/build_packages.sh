@@ -10,6 +10,15 @@ set -euo pipefail
 src=$1 build=$2 cc=$3 type=${4:-RelWithDebInfo}
 [ -n "$type" ] || type=RelWithDebInfo
 
+# Debian's hardening flags (stack protector, _FORTIFY_SOURCE, relro, bindnow),
+# as a Debian package build would use them; CMake reads CFLAGS/LDFLAGS from
+# the environment when the build tree is first configured.
+if command -v dpkg-buildflags >/dev/null; then
+  export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+  CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
+  LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
+  export CFLAGS LDFLAGS
+fi
 cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE="$type" \
   -DCMAKE_C_COMPILER="$cc" -DLINKGW_SANITIZE=OFF -DLINKGW_WERROR=ON \
   -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >"$build.configure.log" 2>&1 ||
