@@ -5,10 +5,13 @@
 # installable targets compiled, then `cpack -G DEB` and `cpack -G RPM` (RPM when
 # rpmbuild exists). Packages land in BUILD/packages.
 #
-# Usage: build_packages.sh SOURCE_DIR BUILD_DIR C_COMPILER [BUILD_TYPE]
+# Always RelWithDebInfo (stripped by CPack), whatever the calling build is:
+# packages are release artefacts.
+#
+# Usage: build_packages.sh SOURCE_DIR BUILD_DIR C_COMPILER [-DOPTION=VALUE ...]
 set -euo pipefail
-src=$1 build=$2 cc=$3 type=${4:-RelWithDebInfo}
-[ -n "$type" ] || type=RelWithDebInfo
+src=$1 build=$2 cc=$3
+shift 3
 
 # Debian's hardening flags (stack protector, _FORTIFY_SOURCE, relro, bindnow),
 # as a Debian package build would use them; CMake reads CFLAGS/LDFLAGS from
@@ -19,15 +22,16 @@ if command -v dpkg-buildflags >/dev/null; then
   LDFLAGS="$(dpkg-buildflags --get LDFLAGS)"
   export CFLAGS LDFLAGS
 fi
-cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE="$type" \
+cmake -S "$src" -B "$build" -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="$cc" -DLINKGW_SANITIZE=OFF -DLINKGW_WERROR=ON \
-  -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >"$build.configure.log" 2>&1 ||
+  -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON "$@" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
 
-# Only what the install rules ship (not the tests and benchmarks).
-targets=(linkgw sim alink_emu alink-emu)
+# Only what the install rules ship (not the tests and benchmarks): the daemon,
+# every plugin (plugins/<name> builds target <name>), the tools.
+targets=(linkgw)
 help=$(cmake --build "$build" --target help)
-for t in modbus knx linkgwctl; do
+for t in $(ls "$src/plugins") alink_emu alink-emu linkgwctl; do
   if grep -qx "\.\.\. $t" <<<"$help"; then targets+=("$t"); fi
 done
 cmake --build "$build" -j2 --target "${targets[@]}"
