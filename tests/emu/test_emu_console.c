@@ -380,5 +380,6 @@ int main(void)
         cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_direct_device), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_admin_garbage),
         cmocka_unit_test(t_state_survives_restart),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }

@@ -418,5 +418,6 @@ int main(void)
         cmocka_unit_test(t_tsl_validation), cmocka_unit_test(t_pack_and_history), cmocka_unit_test(t_ntp),
         cmocka_unit_test(t_acl), cmocka_unit_test(t_garbage_never_crashes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }
