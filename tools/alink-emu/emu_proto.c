@@ -945,7 +945,12 @@ bool emu_proto_message(emu_conn_t *c, const char *topic, const void *payload, si
     json_t *sys = json_object_get(r.req, "sys");
     if (json_is_integer(json_object_get(sys, "ack")) && json_integer_value(json_object_get(sys, "ack")) == 0) r.ack = false;
 
-    if (!self && !session_via(r.okey, c->key) && t.cls != EMU_T_SESSION) {
+    /* answers to the platform's own requests (thing/disable_reply, service replies, RRPC)
+     * are accepted without a session: the platform may just have ended it */
+    size_t rl = strlen(t.rest);
+    bool answer = t.cls == EMU_T_RRPC ||
+                  (t.cls == EMU_T_SYS && ((rl > 6 && !strcmp(t.rest + rl - 6, "_reply")) || !strncmp(t.rest, "rrpc/response/", 14)));
+    if (!self && !answer && !session_via(r.okey, c->key) && t.cls != EMU_T_SESSION) {
         drop = no_session(&r);
         goto out;
     }
