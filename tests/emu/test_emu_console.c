@@ -274,8 +274,13 @@ static void t_direct_device(void **s)
     assert_null(emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc));
     const char *en[] = {"device", "enable", DEV_PK, "dev01", NULL};
     assert_int_equal(emu_cli(&B, NULL, en), 0);
+    /* without _ss the pending task arrives once the device subscribes */
     d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc);
     assert_non_null(d);
+    assert_int_equal(emu_client_sub(d, "/ota/device/upgrade/" DEV_PK "/+"), 0);
+    m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", 5000);
+    assert_non_null(m);
+    json_decref(m);
     emu_client_close(d);
 }
 

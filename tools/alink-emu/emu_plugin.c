@@ -275,6 +275,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (ed->access == MOSQ_ACL_WRITE && !(dir & EMU_DIR_UP)) return deny(c, ed->access, ed->topic, "downstream-only topic");
     if (ed->access == MOSQ_ACL_READ && !(dir & EMU_DIR_DOWN)) return deny(c, ed->access, ed->topic, "upstream-only topic");
     if (!dir) return deny(c, ed->access, ed->topic, "unknown direction");
+    if (ed->access == MOSQ_ACL_SUBSCRIBE && !c->ss) emu_proto_subscribed(c, ed->topic);
     return MOSQ_ERR_SUCCESS;
 }
 
