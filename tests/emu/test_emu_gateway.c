@@ -331,6 +331,22 @@ static void t_pack_and_history(void **s)
         "{\"id\":\"6\",\"params\":[{\"identity\":{\"productKey\":\"%s\",\"deviceName\":\"sub08\"},\"properties\":[]}]}", SUB_PK)), 6401);
 }
 
+static void t_login_rate_limit(void **s)
+{
+    char e[600], sign[65];
+    (void)s;
+    topo_entry(e, sizeof e, "sub07", SUB_DS(7));
+    assert_int_equal(code_of(req(T("thing/topo/add"), "{\"id\":\"1\",\"params\":[%s]}", e)), 200);
+    emu_sub_sign(SUB_PK, "sub07", SUB_DS(7), "5", sign);
+    /* signMethod given per entry, signmethod spelling: both accepted */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(code_of(req(S("login"), "{\"id\":\"%d\",\"params\":{\"productKey\":\"%s\",\"deviceName\":\"sub07\",\"clientId\":"
+                                     "\"%s.sub07\",\"timestamp\":\"5\",\"signmethod\":\"hmacSha256\",\"sign\":\"%s\"}}", 10 + i, SUB_PK, SUB_PK, sign)), 200);
+    /* the sixth login within a minute is throttled */
+    assert_int_equal(code_of(req(S("login"), "{\"id\":\"20\",\"params\":{\"productKey\":\"%s\",\"deviceName\":\"sub07\",\"clientId\":"
+                                 "\"%s.sub07\",\"timestamp\":\"5\",\"signMethod\":\"hmacSha256\",\"sign\":\"%s\"}}", SUB_PK, SUB_PK, sign)), 429);
+}
+
 static void t_ntp(void **s)
 {
     (void)s;
@@ -415,7 +431,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_topology_and_sessions), cmocka_unit_test(t_topology_refusals),
         cmocka_unit_test(t_batch_login_all_or_nothing), cmocka_unit_test(t_sub_register_once),
-        cmocka_unit_test(t_tsl_validation), cmocka_unit_test(t_pack_and_history), cmocka_unit_test(t_ntp),
+        cmocka_unit_test(t_tsl_validation), cmocka_unit_test(t_pack_and_history), cmocka_unit_test(t_login_rate_limit), cmocka_unit_test(t_ntp),
         cmocka_unit_test(t_acl), cmocka_unit_test(t_garbage_never_crashes),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
