@@ -373,9 +373,19 @@ static void t_acl(void **s)
     assert_non_null(d);
     assert_int_equal(emu_client_sub(d, "/sys/" GW_PK "/gw01/thing/service/property/set"), 128);
     assert_int_equal(emu_client_sub(d, "/sys/" DEV_PK "/dev01/thing/event/property/post_reply"), 0);
+    /* a broad filter is granted, but only the device's own downstream traffic is delivered */
+    assert_int_equal(emu_client_sub(d, "#"), 0);
+    assert_int_equal(emu_client_sub(d, "$SYS/#"), 128);
     /* publishing on another device's topic is dropped (no reply), own works */
     emu_client_pub(d, "/sys/" GW_PK "/gw01/thing/event/property/post", "{\"id\":\"1\",\"params\":{}}");
     assert_null(emu_client_wait(G, "/sys/" GW_PK "/gw01/thing/event/property/post_reply", 500));
+    emu_client_t *g2 = emu_device_connect(&B, GW_PK, "gw02", GW_DS(2), NULL, &rc);   /* no _ss: replies are published */
+    assert_non_null(g2);
+    assert_int_equal(emu_client_sub(g2, "/sys/" GW_PK "/gw02/thing/topo/get_reply"), 0);
+    assert_int_equal(code_of(emu_client_request(g2, "/sys/" GW_PK "/gw02/thing/topo/get", "{\"id\":\"99\",\"params\":{}}", 5000)), 200);
+    assert_null(emu_client_wait(d, "/sys/" GW_PK "/gw02/thing/topo/get_reply", 300));   /* not for d */
+    assert_null(emu_client_wait(d, "/sys/" GW_PK "/gw02/thing/topo/get", 10));
+    emu_client_close(g2);
     assert_int_equal(code_of(emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/event/property/post", "{\"id\":\"2\",\"params\":{}}", 5000)), 200);
     /* a direct device cannot act as a gateway */
     assert_int_equal(emu_client_sub(d, "/sys/" DEV_PK "/dev01/thing/topo/get_reply"), 0);

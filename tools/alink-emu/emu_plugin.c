@@ -258,7 +258,13 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     (void)userdata;
     if (!c) return deny(NULL, ed->access, ed->topic, "unknown connection");
     if (c->kind == EMU_CONN_ADMIN || ed->access == MOSQ_ACL_UNSUBSCRIBE) return MOSQ_ERR_SUCCESS;
-    if (!emu_topic_parse(ed->topic, ed->access == MOSQ_ACL_SUBSCRIBE, &t)) return deny(c, ed->access, ed->topic, "not an Alink topic");
+    if (!emu_topic_parse(ed->topic, ed->access == MOSQ_ACL_SUBSCRIBE, &t)) {
+        /* a broad wildcard filter ("#", "/sys/#" …) is allowed: every delivery is checked (§11.9) */
+        if (ed->access == MOSQ_ACL_SUBSCRIBE && c->kind == EMU_CONN_DEVICE && ed->topic && strpbrk(ed->topic, "+#") &&
+            ed->topic[0] != '$')
+            return MOSQ_ERR_SUCCESS;
+        return deny(c, ed->access, ed->topic, "not an Alink topic");
+    }
     if (c->kind == EMU_CONN_REGISTER)
         return t.cls == EMU_T_REGISTER && ed->access != MOSQ_ACL_WRITE ? MOSQ_ERR_SUCCESS
                                                                        : deny(c, ed->access, ed->topic, "registration session");
