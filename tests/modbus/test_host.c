@@ -324,6 +324,28 @@ static void test_vanish_and_return(void **state)
     assert_int_equal(mbh_offline_count("m1"), 0);
 }
 
+static void test_slow_slave_beside_live(void **state)
+{
+    fixture_t *f = *state;
+    /* m2 answers after 300 ms but waits only 100 ms: its late replies (wrong
+     * transaction id) must not be taken for m1's, and m1 — patient enough for
+     * the simulator, which is single-threaded — must never go offline */
+    start_tcp(f, "1-3",
+              "{ id = \"m1\"; model = \"meter\"; unit = 1; timeout_ms = 2000; },"
+              " { id = \"m2\"; model = \"meter\"; unit = 2; timeout_ms = 100; }");
+    assert_true(mbh_run_until(is_online, "m1", WAIT_MS));
+    assert_true(mbh_run_until(is_online, "m2", WAIT_MS));
+    write_control(f, "slow 2 300\n");
+    assert_true(mbh_run_until(went_offline, "m2", WAIT_MS));
+    count_wait_t w = {"m1", mbh_reports("m1") + 20};
+    assert_true(mbh_run_until(reports_reach, &w, WAIT_MS));
+    assert_int_equal(last_int("m1", "i16"), -2); /* m1's own data, not m2's late reply */
+    assert_int_equal(mbh_offline_count("m1"), 0);
+    write_control(f, "");
+    assert_true(mbh_run_until(is_online, "m2", WAIT_MS));
+    assert_int_equal(mbh_offline_count("m1"), 0);
+}
+
 static bool sim_restarted_online(void *arg) { return mbh_online(arg) == 1; }
 
 static void test_link_lost_and_reconnect(void **state)
@@ -347,7 +369,8 @@ static void test_rtu(void **state)
 {
     fixture_t *f = *state;
     assert_int_equal(simproc_start_socat(&f->socat), 0);
-    const char *args[] = {"--rtu", f->socat.pty[0], "--baud", "115200", "--units", "1-2", "--script", f->script, NULL};
+    const char *args[] = {"--rtu", f->socat.pty[0], "--baud", "115200", "--units", "1-2", "--script", f->script,
+                          "--control", f->control, NULL};
     assert_int_equal(simproc_start_sim(&f->sim, args), 0);
     char bus[256], conf[8192];
     snprintf(bus, sizeof bus, "transport = \"rtu\"; device = \"%s\"; baud = 115200; parity = \"none\";",
@@ -371,6 +394,14 @@ static void test_rtu(void **state)
     assert_int_equal(mbh_offline_count("m1"), 0);
     assert_int_equal(mbh_online("m3"), 0);
     assert_int_equal(mbh_reports("m3"), 0);
+    /* a slave vanishing on the serial line and coming back */
+    write_control(f, "dead 2\n");
+    assert_true(mbh_run_until(went_offline, "m2", WAIT_MS));
+    w = (count_wait_t){"m1", mbh_reports("m1") + 10};
+    assert_true(mbh_run_until(reports_reach, &w, WAIT_MS));
+    write_control(f, "");
+    assert_true(mbh_run_until(is_online, "m2", WAIT_MS));
+    assert_int_equal(mbh_offline_count("m1"), 0);
 }
 
 static bool four_found(void *arg)
@@ -504,6 +535,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dead_slave_beside_live, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vanish_and_return, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_slave_beside_live, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_lost_and_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
