@@ -20,6 +20,8 @@
 #include "hub.h"
 #include "instance.h"
 #include "log.h"
+#include "module.h"
+#include "notify.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -29,7 +31,8 @@
 typedef struct entry {
     char *name;
     uint64_t hash;         /* content the running instance was made from */
-    lgw_instance_t *inst;  /* running instance, or NULL */
+    lgw_instance_t *inst;  /* running instance (or the one about to start), or NULL */
+    bool restarting;       /* old instance still stopping; inst starts when it is gone */
     bool seen;             /* reload bookkeeping */
     gw_list_t link;
 } entry_t;
@@ -41,6 +44,8 @@ typedef struct daemon {
     gw_list_t entries;
     uv_signal_t sig_term, sig_int, sig_hup;
     bool shutting_down;
+    bool closed;           /* modules stopping / host closed */
+    int exit_code;
     size_t stopping;       /* instances whose stop has not completed */
 } daemon_t;
 
@@ -94,6 +99,7 @@ static void on_stopped(lgw_instance_t *old, void *data)
     daemon_t *d = c->d;
     d->stopping--;
     if (c->next) {
+        c->entry->restarting = false;
         if (d->shutting_down) {
             gw_instance_destroy(c->next);
             c->entry->inst = NULL;
@@ -118,6 +124,8 @@ static void stop_instance(daemon_t *d, lgw_instance_t *inst, lgw_instance_t *nex
     c->d = d;
     c->next = next;
     c->entry = e;
+    if (next)
+        e->restarting = true;
     d->stopping++;
     gw_instance_stop(inst, on_stopped, c);
 }
@@ -132,6 +140,16 @@ static void apply_file(daemon_t *d, const char *path)
     entry_t *e = ic.name ? find_entry(d, ic.name) : NULL;
     if (e && e->seen) {
         /* impossible with one directory, but keep names unique */
+        gw_inst_conf_free(&ic);
+        gw_errors_free(&errs);
+        return;
+    }
+    if (e && e->restarting) {
+        /* the previous restart is still waiting for the old instance's jobs */
+        if (e->hash != ic.hash)
+            GW_WARN("linkgw", "instance '%s' is still restarting; its new change is applied at the next SIGHUP",
+                    e->name);
+        e->seen = true;
         gw_inst_conf_free(&ic);
         gw_errors_free(&errs);
         return;
@@ -213,6 +231,11 @@ static void scan_confd(daemon_t *d)
         entry_t *e = gw_container_of(node, entry_t, link);
         if (e->seen)
             continue;
+        if (e->restarting) { /* on_stopped still needs the entry */
+            GW_WARN("linkgw", "instance '%s' is still restarting; its removal is applied at the next SIGHUP",
+                    e->name);
+            continue;
+        }
         if (e->inst) {
             GW_INFO("linkgw", "instance '%s' removed: stopping it", e->name);
             stop_instance(d, e->inst, NULL, e);
@@ -232,16 +255,25 @@ static void close_walk(uv_handle_t *h, void *arg)
         uv_close(h, NULL);
 }
 
-static void maybe_finish_shutdown(daemon_t *d)
+/* Last step of shutdown, once every module stopped. */
+static void modules_stopped(void *arg)
 {
-    if (!d->shutting_down || d->stopping > 0)
-        return;
-    gw_list_foreach_safe(node, tmp, &d->entries)
-        entry_free(gw_container_of(node, entry_t, link));
+    daemon_t *d = arg;
     gw_host_close(&d->host);
     uv_close((uv_handle_t *)&d->sig_term, NULL);
     uv_close((uv_handle_t *)&d->sig_int, NULL);
     uv_close((uv_handle_t *)&d->sig_hup, NULL);
+}
+
+/* Once no instance is stopping any more: stop the modules, then close. */
+static void maybe_finish_shutdown(daemon_t *d)
+{
+    if (!d->shutting_down || d->stopping > 0 || d->closed)
+        return;
+    d->closed = true;
+    gw_list_foreach_safe(node, tmp, &d->entries)
+        entry_free(gw_container_of(node, entry_t, link));
+    gw_modules_stop(&d->host, modules_stopped, d);
 }
 
 static void begin_shutdown(daemon_t *d)
@@ -250,6 +282,8 @@ static void begin_shutdown(daemon_t *d)
         return;
     d->shutting_down = true;
     GW_INFO("linkgw", "shutting down");
+    gw_notify("STOPPING=1");
+    d->stopping++; /* hold: stops may complete synchronously inside the loop below */
     gw_list_foreach_safe(node, tmp, &d->entries) {
         entry_t *e = gw_container_of(node, entry_t, link);
         lgw_instance_t *inst = e->inst;
@@ -258,6 +292,7 @@ static void begin_shutdown(daemon_t *d)
             stop_instance(d, inst, NULL, e);
         /* else: a restart in progress; on_stopped destroys the new one */
     }
+    d->stopping--;
     maybe_finish_shutdown(d);
 }
 
@@ -268,7 +303,9 @@ static void on_signal(uv_signal_t *s, int signum)
         if (d->shutting_down)
             return;
         GW_INFO("linkgw", "SIGHUP: reloading %s", d->conf.conf_dir);
+        gw_notify("RELOADING=1");
         scan_confd(d);
+        gw_notify("READY=1");
         GW_INFO("linkgw", "reload done");
     } else {
         begin_shutdown(d);
@@ -281,6 +318,8 @@ int gw_daemon_run(const char *config_path)
     daemon_t *d = &dd;
     memset(d, 0, sizeof *d);
     gw_list_init(&d->entries);
+    if (gw_modules_init() != LGW_OK)
+        return GW_EXIT_RUNTIME;
     gw_errors_t errs = {0};
     if (gw_main_conf_load(&d->conf, config_path, &errs) != LGW_OK) {
         gw_errors_log(&errs, "config");
@@ -309,8 +348,14 @@ int gw_daemon_run(const char *config_path)
     }
     GW_INFO("linkgw", "linkgw %s starting (config %s, conf.d %s)", LINKGW_VERSION, config_path,
             d->conf.conf_dir);
-    scan_confd(d);
-    GW_INFO("linkgw", "running");
+    if (gw_modules_start(&d->host, &d->conf) != LGW_OK) {
+        d->exit_code = GW_EXIT_RUNTIME;
+        begin_shutdown(d);
+    } else {
+        scan_confd(d);
+        GW_INFO("linkgw", "running");
+        gw_notify("READY=1");
+    }
     uv_run(&d->loop, UV_RUN_DEFAULT);
     uv_walk(&d->loop, close_walk, NULL);
     uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -319,7 +364,7 @@ int gw_daemon_run(const char *config_path)
         GW_WARN("linkgw", "event loop closed with handles left: %s", uv_strerror(rc));
     gw_main_conf_free(&d->conf);
     GW_INFO("linkgw", "stopped");
-    return GW_EXIT_OK;
+    return d->exit_code;
 }
 
 /* ---- --check-config ------------------------------------------------------------- */
@@ -328,6 +373,8 @@ int gw_daemon_check(const char *config_path, FILE *out, FILE *err)
 {
     gw_errors_t errs = {0};
     gw_main_conf_t mc;
+    if (gw_modules_init() != LGW_OK)
+        return GW_EXIT_RUNTIME;
     gw_main_conf_load(&mc, config_path, &errs);
     if (errs.n == 0) {
         uv_loop_t loop;

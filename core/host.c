@@ -16,9 +16,14 @@ static void xq_async_cb(uv_async_t *a) { gw_xq_drain(a->data); }
 int gw_host_init(gw_host_t *host, uv_loop_t *loop)
 {
     host->loop = loop;
+    host->loop_thread = pthread_self();
     host->request_timeout_ms = 10000;
     gw_list_init(&host->instances);
     host->xq_head = host->xq_tail = NULL;
+    host->xq_reports = 0;
+    host->xq_report_limit = 100000;
+    host->xq_dropped = 0;
+    host->xq_warned_ms = 0;
     pthread_mutex_init(&host->xq_lock, NULL);
     int rc = uv_async_init(loop, &host->xq_async, xq_async_cb);
     if (rc != 0) {
@@ -44,6 +49,48 @@ void gw_host_close(gw_host_t *host)
     pthread_mutex_destroy(&host->xq_lock);
 }
 
+bool gw_host_check_loop(const gw_host_t *host, const char *fn)
+{
+    if (pthread_equal(pthread_self(), host->loop_thread))
+        return true;
+    GW_ERROR("plugin", "%s() called outside the loop thread; refused (see host.h threading rules)", fn);
+    return false;
+}
+
+/* Appends @p m; xq_lock held. */
+static void xq_append(gw_host_t *host, gw_xmsg_t *m)
+{
+    m->next = NULL;
+    if (host->xq_tail)
+        host->xq_tail->next = m;
+    else
+        host->xq_head = m;
+    host->xq_tail = m;
+}
+
+bool gw_xq_post_report(gw_host_t *host, gw_xmsg_t *m)
+{
+    pthread_mutex_lock(&host->xq_lock);
+    if (host->xq_reports >= host->xq_report_limit) {
+        host->xq_dropped++;
+        pthread_mutex_unlock(&host->xq_lock);
+        uv_async_send(&host->xq_async); /* the drain logs the drops */
+        return false;
+    }
+    host->xq_reports++;
+    xq_append(host, m);
+    pthread_mutex_unlock(&host->xq_lock);
+    uv_async_send(&host->xq_async);
+    return true;
+}
+
+void gw_xq_report_done(gw_host_t *host)
+{
+    pthread_mutex_lock(&host->xq_lock);
+    host->xq_reports--;
+    pthread_mutex_unlock(&host->xq_lock);
+}
+
 void gw_xq_post(gw_host_t *host, gw_xmsg_t *m)
 {
     m->next = NULL;
@@ -63,7 +110,16 @@ void gw_xq_drain(gw_host_t *host)
         pthread_mutex_lock(&host->xq_lock);
         gw_xmsg_t *m = host->xq_head;
         host->xq_head = host->xq_tail = NULL;
+        uint64_t dropped = host->xq_dropped, now = dropped ? lgw_monotonic_ms() : 0;
+        bool warn = dropped && (host->xq_warned_ms == 0 || now - host->xq_warned_ms >= 10000);
+        if (warn) /* at most one warning per 10 s, with the count since the last one */
+            host->xq_dropped = 0;
         pthread_mutex_unlock(&host->xq_lock);
+        if (warn) {
+            host->xq_warned_ms = now;
+            GW_WARN("linkgw", "%llu report(s) refused: more than %zu were waiting for the event loop",
+                    (unsigned long long)dropped, host->xq_report_limit);
+        }
         if (!m)
             return;
         while (m) {

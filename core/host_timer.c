@@ -39,7 +39,7 @@ static void on_timer(uv_timer_t *h)
 
 LGW_HOST_API lgw_timer_t *lgw_timer_new(lgw_instance_t *inst, lgw_timer_cb cb, void *data)
 {
-    if (!inst || !cb)
+    if (!inst || !cb || !gw_host_check_loop(inst->host, __func__))
         return NULL;
     lgw_timer_t *t = calloc(1, sizeof *t);
     if (!t)
@@ -60,6 +60,8 @@ LGW_HOST_API int lgw_timer_start(lgw_timer_t *t, uint64_t timeout_ms, uint64_t r
 {
     if (!t || t->closing)
         return LGW_EINVAL;
+    if (!gw_host_check_loop(t->inst->host, __func__))
+        return LGW_ESTATE;
     uv_update_time(t->h.loop);
     t->due = uv_now(t->h.loop) + timeout_ms;
     t->repeat = repeat_ms;
@@ -68,13 +70,13 @@ LGW_HOST_API int lgw_timer_start(lgw_timer_t *t, uint64_t timeout_ms, uint64_t r
 
 LGW_HOST_API void lgw_timer_stop(lgw_timer_t *t)
 {
-    if (t && !t->closing)
+    if (t && !t->closing && gw_host_check_loop(t->inst->host, __func__))
         uv_timer_stop(&t->h);
 }
 
 LGW_HOST_API void lgw_timer_free(lgw_timer_t *t)
 {
-    if (!t || t->closing)
+    if (!t || t->closing || !gw_host_check_loop(t->inst->host, __func__))
         return;
     t->closing = true;
     gw_list_remove(&t->link);

@@ -36,7 +36,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 
 LGW_HOST_API lgw_watch_t *lgw_watch_new(lgw_instance_t *inst, int fd, lgw_watch_cb cb, void *data)
 {
-    if (!inst || fd < 0 || !cb)
+    if (!inst || fd < 0 || !cb || !gw_host_check_loop(inst->host, __func__))
         return NULL;
     lgw_watch_t *w = calloc(1, sizeof *w);
     if (!w)
@@ -60,6 +60,8 @@ LGW_HOST_API int lgw_watch_start(lgw_watch_t *w, int events)
 {
     if (!w || w->closing || !(events & (LGW_WATCH_READ | LGW_WATCH_WRITE)))
         return LGW_EINVAL;
+    if (!gw_host_check_loop(w->inst->host, __func__))
+        return LGW_ESTATE;
     int uvev = ((events & LGW_WATCH_READ) ? UV_READABLE | UV_DISCONNECT : 0) |
                ((events & LGW_WATCH_WRITE) ? UV_WRITABLE : 0);
     return uv_poll_start(&w->h, uvev, on_poll) == 0 ? LGW_OK : LGW_EIO;
@@ -67,13 +69,13 @@ LGW_HOST_API int lgw_watch_start(lgw_watch_t *w, int events)
 
 LGW_HOST_API void lgw_watch_stop(lgw_watch_t *w)
 {
-    if (w && !w->closing)
+    if (w && !w->closing && gw_host_check_loop(w->inst->host, __func__))
         uv_poll_stop(&w->h);
 }
 
 LGW_HOST_API void lgw_watch_free(lgw_watch_t *w)
 {
-    if (!w || w->closing)
+    if (!w || w->closing || !gw_host_check_loop(w->inst->host, __func__))
         return;
     w->closing = true;
     gw_list_remove(&w->link);

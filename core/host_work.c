@@ -48,6 +48,8 @@ LGW_HOST_API int lgw_work_submit(lgw_instance_t *inst, lgw_work_fn work, lgw_aft
 {
     if (!inst || !work)
         return LGW_EINVAL;
+    if (!gw_host_check_loop(inst->host, __func__))
+        return LGW_ESTATE;
     if (!gw_instance_accepts(inst))
         return LGW_ESTATE;
     pool_job_t *j = calloc(1, sizeof *j);
@@ -165,7 +167,7 @@ static void worker_closed(uv_handle_t *h) { free(h->data); }
 
 LGW_HOST_API lgw_worker_t *lgw_worker_new(lgw_instance_t *inst, const char *name)
 {
-    if (!inst)
+    if (!inst || !gw_host_check_loop(inst->host, __func__))
         return NULL;
     lgw_worker_t *w = calloc(1, sizeof *w);
     if (!w)
@@ -200,6 +202,8 @@ LGW_HOST_API int lgw_worker_submit(lgw_worker_t *w, lgw_work_fn work, lgw_after_
 {
     if (!w || !work)
         return LGW_EINVAL;
+    if (!gw_host_check_loop(w->inst->host, __func__))
+        return LGW_ESTATE;
     wjob_t *j = calloc(1, sizeof *j);
     if (!j)
         return LGW_ENOMEM;
@@ -218,7 +222,7 @@ LGW_HOST_API size_t lgw_worker_pending(const lgw_worker_t *w) { return w ? w->pe
 
 LGW_HOST_API void lgw_worker_free(lgw_worker_t *w)
 {
-    if (!w)
+    if (!w || !gw_host_check_loop(w->inst->host, __func__))
         return;
     pthread_mutex_lock(&w->mu);
     w->quit = true;

@@ -129,14 +129,19 @@ gw_hub_t *gw_hub_new(gw_host_t *host)
     return hub;
 }
 
+static void hub_closed(uv_handle_t *h)
+{
+    free(gw_container_of((gw_reqs_t *)h->data, gw_hub_t, reqs));
+}
+
 void gw_hub_free(gw_hub_t *hub)
 {
     if (!hub)
         return;
     gw_list_foreach_safe(node, tmp, &hub->insts)
         gw_hub_instance_stopped(hub, gw_container_of(node, gw_hub_inst_t, link)->inst);
-    gw_reqs_close(&hub->reqs);
-    free(hub);
+    /* the request timer is inside the hub: free it once libuv let go of it */
+    uv_close((uv_handle_t *)&hub->reqs.timer, hub_closed);
 }
 
 int gw_hub_add_consumer(gw_hub_t *hub, const gw_hub_consumer_t *c, void *data)

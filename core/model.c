@@ -7,7 +7,7 @@
 
 LGW_HOST_API lgw_model_t *lgw_model_new(lgw_instance_t *inst, const char *name)
 {
-    if (!inst || !name || !*name)
+    if (!inst || !name || !*name || !gw_host_check_loop(inst->host, __func__))
         return NULL;
     lgw_model_t *m = calloc(1, sizeof *m);
     if (!m || !(m->name = strdup(name))) {

@@ -207,6 +207,7 @@ LGW_HOST_API void lgw_report_discard(lgw_report_t *r)
 static void report_deliver(gw_xmsg_t *m)
 {
     lgw_report_t *r = (lgw_report_t *)m;
+    gw_xq_report_done(r->inst->host);
     if (gw_instance_state(r->inst) != GW_INST_DEAD)
         gw_hub_report(r->inst->host->hub, r->inst, r);
     lgw_report_discard(r);
@@ -221,7 +222,10 @@ LGW_HOST_API int lgw_report_commit(lgw_report_t *r)
         return LGW_ESTATE;
     }
     r->x.deliver = report_deliver;
-    gw_xq_post(r->inst->host, &r->x);
+    if (!gw_xq_post_report(r->inst->host, &r->x)) {
+        lgw_report_discard(r);
+        return LGW_EBUSY; /* the loop is overloaded; counted and logged there */
+    }
     return LGW_OK;
 }
 

@@ -3,6 +3,7 @@
 #include "instance.h"
 #include "log.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,8 @@ struct lgw_request {
     char *message;
     gw_hub_done_fn done;
     void *data;
-    bool answered, completed;
+    bool answered;
+    _Atomic bool completed; /* lgw_request_done() called: the message is queued or delivered */
     uint64_t deadline;      /* loop time, ms */
     gw_list_t pending_link; /* in rq->pending while unanswered */
     gw_list_t inst_link;    /* in inst->requests until freed */
@@ -83,12 +85,6 @@ void gw_reqs_init(gw_reqs_t *rq, gw_host_t *host)
     rq->timer.data = rq;
 }
 
-void gw_reqs_close(gw_reqs_t *rq)
-{
-    /* host-failed requests still queued are answered by the final drain */
-    uv_close((uv_handle_t *)&rq->timer, NULL);
-}
-
 lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *device_id, const char *what,
                               gw_hub_done_fn done, void *data)
 {
@@ -141,7 +137,7 @@ static void req_deliver(gw_xmsg_t *m)
 
 LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lgw_value_t *v)
 {
-    if (!req || !name || req->completed) {
+    if (!req || !name || atomic_load(&req->completed)) {
         lgw_value_free(v);
         return LGW_EINVAL;
     }
@@ -155,9 +151,15 @@ void gw_request_finish(lgw_request_t *req, int code, const char *message)
 
 LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *message)
 {
-    if (!req || req->completed)
+    if (!req || atomic_exchange(&req->completed, true))
         return;
-    req->completed = true;
+    if (code < 0) { /* an lgw_result_t instead of a reply code: map it */
+        if (!message)
+            message = lgw_strerror(code);
+        code = code == LGW_EINVAL || code == LGW_ETYPE || code == LGW_ERANGE ? LGW_REPLY_PARAM_ERROR
+               : code == LGW_EBUSY                                         ? LGW_REPLY_TOO_MANY
+                                                                           : LGW_REPLY_REQUEST_ERROR;
+    }
     req->code = code;
     req->message = message ? strdup(message) : NULL;
     req->x.deliver = req_deliver;
@@ -183,6 +185,12 @@ void gw_requests_free_all(lgw_instance_t *inst)
 {
     gw_list_foreach_safe(node, tmp, &inst->requests) {
         lgw_request_t *req = gw_container_of(node, lgw_request_t, inst_link);
+        if (atomic_load(&req->completed)) {
+            /* its completion is still in a batch being delivered (a drain inside a drain): that frees it */
+            gw_list_remove(&req->inst_link);
+            req->inst = NULL;
+            continue;
+        }
         GW_DEBUG(inst->log_comp, "%s of '%s' never completed by the plugin", req->what, req->device_id);
         answer(req, LGW_REPLY_REQUEST_ERROR, "instance destroyed");
         req_free(req);

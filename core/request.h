@@ -18,9 +18,8 @@ typedef struct gw_reqs {
     uv_timer_t timer;
 } gw_reqs_t;
 
+/** Initialises @p rq; its owner closes rq->timer (whose data is @p rq) before freeing it. */
 void gw_reqs_init(gw_reqs_t *rq, gw_host_t *host);
-/** Closes the timer (requests must all be gone). */
-void gw_reqs_close(gw_reqs_t *rq);
 
 /**
  * New request about @p device_id of @p inst (NULL for requests failed before

@@ -261,6 +261,7 @@ static void test_worker_cancel(void **state)
 /* ---- reports from a plugin-owned thread ------------------------------------------ */
 
 static bool thread_done(void *arg) { return ((rec_t *)arg)->offline >= 1; }
+static bool thread_done_or_online(void *arg) { return ((rec_t *)arg)->online >= 2; }
 
 static void test_thread_reports(void **state)
 {
@@ -299,6 +300,29 @@ static void test_thread_reports(void **state)
     assert_int_equal(lgw_device_set_online(inst, "dev0", true), LGW_ESTATE);
     gw_instance_unref(inst);
     assert_int_equal(rec.props, 5000);
+
+    /* a full queue refuses reports (LGW_EBUSY) instead of growing without bound */
+    inst = th_create(&t, "full", "test_good", "devices = 1;", &errs);
+    assert_int_equal(gw_instance_start(inst), LGW_OK);
+    th_run_until(&t, thread_done_or_online, &rec);
+    t.host.xq_report_limit = 10;
+    int ok = 0, busy = 0;
+    for (int i = 0; i < 25; i++) {
+        lgw_report_t *r = lgw_report_new(inst, "dev0");
+        lgw_report_add_int(r, "seq", 5001 + i);
+        int rc = lgw_report_commit(r);
+        ok += rc == LGW_OK;
+        busy += rc == LGW_EBUSY;
+    }
+    assert_int_equal(ok, 10);
+    assert_int_equal(busy, 15);
+    gw_xq_drain(&t.host);
+    assert_int_equal(rec.props, 5010);
+    lgw_report_t *r = lgw_report_new(inst, "dev0"); /* room again */
+    lgw_report_add_int(r, "seq", 5011);
+    assert_int_equal(lgw_report_commit(r), LGW_OK);
+    gw_instance_stop(inst, NULL, NULL);
+    assert_int_equal(rec.props, 5011);
     gw_errors_free(&errs);
     th_close(&t);
 }
@@ -335,6 +359,41 @@ static void test_report_values(void **state)
     th_close(&t);
 }
 
+/* ---- loop-thread-only functions refuse other threads ------------------------- */
+
+static void noop_timer(lgw_timer_t *t, void *d) { (void)t; (void)d; }
+static void noop_work(void *d) { (void)d; }
+
+static void *off_loop(void *arg)
+{
+    lgw_instance_t *inst = arg;
+    static int results[4];
+    results[0] = lgw_timer_new(inst, noop_timer, NULL) == NULL;
+    results[1] = lgw_work_submit(inst, noop_work, NULL, NULL) == LGW_ESTATE;
+    results[2] = lgw_worker_new(inst, "x") == NULL;
+    results[3] = lgw_model_new(inst, "m") == NULL;
+    return results;
+}
+
+static void test_loop_thread_guard(void **state)
+{
+    (void)state;
+    th_t t;
+    th_open(&t);
+    gw_errors_t errs = {0};
+    lgw_instance_t *inst = th_create(&t, "lt", "test_good", "", &errs);
+    pthread_t th;
+    void *res;
+    pthread_create(&th, NULL, off_loop, inst);
+    pthread_join(th, &res);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(((int *)res)[i], 1);
+    assert_true(gw_list_empty(&inst->timers));
+    gw_instance_destroy(inst);
+    gw_errors_free(&errs);
+    th_close(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_worker_cancel),
         cmocka_unit_test(test_thread_reports),
         cmocka_unit_test(test_report_values),
+        cmocka_unit_test(test_loop_thread_guard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

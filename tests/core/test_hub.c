@@ -115,6 +115,12 @@ static void test_devlist_and_write(void **state)
     th_run_until(&f.t, answered, &h);
     assert_int_equal(h.code, 400);
 
+    answer_t k = {0};
+    gw_hub_invoke(hub, "hubt", "dev1", "busy", NULL, on_done, &k);
+    th_run_until(&f.t, answered, &k);
+    assert_int_equal(k.code, LGW_REPLY_TOO_MANY);
+    assert_string_equal(k.message, "busy");
+
     assert_int_equal(gw_hub_discovery(hub, "hubt", true), LGW_ENOTSUP);
 
     lgw_value_free(in);

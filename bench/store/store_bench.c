@@ -1,0 +1,159 @@
+/*
+ * store_bench: what journaling costs per value and how fast the journal drains.
+ *
+ *   store_bench [--quick] [DIR]
+ *
+ * Creates a scratch store under DIR (default $TMPDIR or /tmp), then measures, for
+ * synchronous=FULL (the default), NORMAL, and FULL with journal_sync_normal:
+ *   - single appends: one transaction (one fsync under FULL) per value, µs/value;
+ *   - batched appends: gw_journal_batch_begin + gw_store_batch_commit around 10 and 100 values;
+ *   - drain: read the oldest 50 (a history/post worth) + ack them by range, entries/s.
+ * Bounded run (a few seconds; --quick: well under one). Prints numbers, asserts nothing.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/journal.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int rm_one(const char *p, const struct stat *sb, int f, struct FTW *w)
+{
+    (void)sb, (void)f, (void)w;
+    remove(p);
+    return 0;
+}
+
+static void die(gw_store_t *st, const char *what, int rc)
+{
+    fprintf(stderr, "store_bench: %s: %s (%s)\n", what, gw_store_rc_str(rc), st ? gw_store_errmsg(st) : "");
+    exit(1);
+}
+
+/** A typical property value of a sub-device. */
+static gw_journal_rec_t rec(int i, char val[32])
+{
+    snprintf(val, 32, "%d.%d", 20 + i % 10, i % 7);
+    gw_journal_rec_t r = {"a1BenchPK01", "sensor-0042", GW_JOURNAL_PROPERTY, "Temperature", val,
+                          1700000000000LL + i};
+    return r;
+}
+
+/** Appends @p n values in batches of @p batch (1 = no batch); returns µs per value. */
+static double append_cost(gw_store_t *st, int n, int batch)
+{
+    char val[32];
+    double t0 = now_s();
+    for (int i = 0; i < n; i += batch) {
+        int rc;
+        if (batch > 1 && (rc = gw_journal_batch_begin(st)) != GW_STORE_OK)
+            die(st, "batch_begin", rc);
+        for (int j = i; j < i + batch && j < n; j++) {
+            gw_journal_rec_t r = rec(j, val);
+            if ((rc = gw_journal_append(st, &r, NULL)) != GW_STORE_OK)
+                die(st, "append", rc);
+        }
+        if (batch > 1 && (rc = gw_store_batch_commit(st)) != GW_STORE_OK)
+            die(st, "batch_commit", rc);
+    }
+    return (now_s() - t0) * 1e6 / n;
+}
+
+/** Drains the whole journal 50 at a time (read + ack_range); returns entries/s. */
+static double drain_rate(gw_store_t *st, uint64_t *drained)
+{
+    double t0 = now_s();
+    uint64_t total = 0;
+    for (;;) {
+        gw_journal_entry_t *e = NULL;
+        size_t n = 0;
+        int rc = gw_journal_read(st, 0, 50, &e, &n);
+        if (rc != GW_STORE_OK)
+            die(st, "read", rc);
+        if (!n)
+            break;
+        size_t removed = 0;
+        rc = gw_journal_ack_range(st, e[0].seq, e[n - 1].seq, &removed);
+        gw_journal_entries_free(e, n);
+        if (rc != GW_STORE_OK)
+            die(st, "ack", rc);
+        total += removed;
+    }
+    *drained = total;
+    return (double)total / (now_s() - t0);
+}
+
+/** mode 0: FULL; 1: NORMAL; 2: FULL with journal_sync_normal. */
+static void run(const char *base, int mode, int quick)
+{
+    static const char *const names[] = {"FULL", "NORMAL", "FULL+JN"};
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s/mode%d", base, mode) >= (int)sizeof dir) {
+        fprintf(stderr, "store_bench: path too long\n");
+        exit(1);
+    }
+    int sync_normal = mode != 0; /* single appends are cheap in modes 1 and 2: do more of them */
+    gw_store_options_t o = {.sync_normal = mode == 1, .journal_sync_normal = mode == 2,
+                            .journal_max_bytes = 256u * 1024 * 1024};
+    gw_store_t *st = NULL;
+    char err[256];
+    int rc = gw_store_open(dir, &o, &st, err, sizeof err);
+    if (rc != GW_STORE_OK) {
+        fprintf(stderr, "store_bench: open %s: %s\n", dir, err);
+        exit(1);
+    }
+    const char *name = names[mode];
+    int n_single = quick ? 50 : (sync_normal ? 5000 : 500);
+    int n_batch = quick ? 500 : 50000;
+    printf("%-7s single append          %9.1f us/value  (%d values, one transaction each)\n", name,
+           append_cost(st, n_single, 1), n_single);
+    printf("%-7s batched append x10     %9.1f us/value  (%d values)\n", name, append_cost(st, n_batch / 5, 10),
+           n_batch / 5);
+    printf("%-7s batched append x100    %9.1f us/value  (%d values)\n", name, append_cost(st, n_batch, 100),
+           n_batch);
+    uint64_t drained = 0;
+    double rate = drain_rate(st, &drained);
+    printf("%-7s drain read 50 + ack    %9.0f entries/s (%llu entries)\n", name, rate, (unsigned long long)drained);
+    gw_store_close(st);
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0;
+    const char *where = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0)
+            quick = 1;
+        else if (argv[i][0] == '-') {
+            fprintf(stderr, "usage: store_bench [--quick] [DIR]\n");
+            return 2;
+        } else
+            where = argv[i];
+    }
+    if (!where)
+        where = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char base[4096];
+    snprintf(base, sizeof base, "%s/linkgw-store-bench-XXXXXX", where);
+    if (!mkdtemp(base)) {
+        perror(base);
+        return 1;
+    }
+    printf("gw_store journal benchmark in %s%s\n", base, quick ? " (quick)" : "");
+    for (int mode = 0; mode < 3; mode++)
+        run(base, mode, quick);
+    printf("FULL+JN = synchronous=FULL with the journal_sync_normal option (journal commits at NORMAL)\n");
+    nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * Internals shared by the files of gw_tsl (not part of its API): strict
+ * number parsing and error filling. Unlike strtod/strtoll the number parsers
+ * accept only the JSON number grammar: no leading spaces or '+', no hex, no
+ * "inf"/"nan", nothing after the number.
+ */
+#ifndef GW_TSL_INTERNAL_H
+#define GW_TSL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <jansson.h>
+#include <linkgw/common.h>
+
+struct gw_tsl_err;
+
+/** Fills @p err (may be NULL) with @p code, @p path and "path: message"; returns @p code. */
+int gw_tsl_err_set(struct gw_tsl_err *err, int code, const char *path, const char *fmt, ...) LGW_PRINTF(4, 5);
+
+/**
+ * Replaces, in place, every byte of @p s that is not part of a complete
+ * UTF-8 sequence with '?' (messages are cut with %.Ns and may end up inside
+ * a character; they must stay valid for a JSON reply's "message").
+ */
+void gw_tsl_utf8_fix(char *s);
+
+struct gw_tsl_param;
+
+/**
+ * Checks a JSON object of named arguments against @p defs (event output,
+ * service input/output): unknown names 460, a missing one @p missing_code
+ * (0 = allowed), each value by its type. @p what names the list in messages.
+ */
+int gw_tsl_check_params(const struct gw_tsl_param *defs, size_t n, const json_t *obj, int missing_code,
+                        const char *what, unsigned flags, struct gw_tsl_err *err);
+
+/** Writes @p v into @p buf (>= 32 bytes) with the fewest digits (15 or 17) that read back exactly; returns buf. */
+const char *gw_tsl_num_str(double v, char *buf);
+
+/** Parses an integer "-?[0-9]+" into @p out. False on syntax or int64 overflow. */
+bool gw_tsl_num_int64(const char *s, int64_t *out);
+
+/** Parses a JSON-grammar number into a finite double. False otherwise. */
+bool gw_tsl_num_double(const char *s, double *out);
+
+/**
+ * True when @p v lies on the grid base + k * step (k integer). Decimal steps
+ * such as 0.1 are not exact in binary, so a distance of 1e-6 of a step plus
+ * (|v| + |base|) * @p rel_eps is tolerated; pass a few DBL_EPSILON for
+ * doubles and a few FLT_EPSILON for values that went through a float.
+ */
+bool gw_tsl_num_on_step(double v, double base, double step, double rel_eps);
+
+#endif

@@ -1,0 +1,657 @@
+/*
+ * Uplink helpers: change detection, full-report timing and the pack/post
+ * builder (contracts in tsl_uplink.h).
+ */
+#include "tsl_uplink.h"
+#include "tsl_codes.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool gw_tsl_changed(const json_t *last, const json_t *now, double deadband)
+{
+    if (!last)
+        return true;
+    if (!now)
+        return false;
+    if (json_is_number(last) && json_is_number(now)) {
+        double d = fabs(json_number_value(now) - json_number_value(last));
+        if (deadband > 0)
+            return d > deadband;
+        /* integers compare exactly (a double loses precision above 2^53) */
+        if (json_is_integer(last) && json_is_integer(now))
+            return json_integer_value(last) != json_integer_value(now);
+        return json_number_value(now) != json_number_value(last);
+    }
+    return !json_equal((json_t *)last, (json_t *)now);
+}
+
+bool gw_tsl_full_report_due(int64_t period_ms, int64_t last_ms, int64_t now_ms)
+{
+    if (period_ms <= 0)
+        return false;
+    if (last_ms < 0 || now_ms < last_ms)
+        return true;
+    return now_ms - last_ms >= period_ms;
+}
+
+int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now_ms)
+{
+    if (period_ms <= 0)
+        return -1;
+    if (gw_tsl_full_report_due(period_ms, last_ms, now_ms))
+        return 0;
+    return last_ms + period_ms - now_ms;
+}
+
+/* ---- pack/post builder ---------------------------------------------------- */
+
+typedef struct item {
+    char *id;
+    json_t *value;
+    int64_t time_ms;
+    uint32_t hash;      /* of id, for the duplicate check when chunking */
+    bool event;
+} item_t;
+
+struct gw_tsl_pack_dev {
+    char *pk, *dn;      /* NULL, NULL: the gateway */
+    uint64_t hash;
+    item_t *items;
+    size_t n, cap;
+    gw_tsl_pack_t *owner;
+};
+
+struct gw_tsl_pack {
+    size_t max_sub, max_props, max_events;
+    gw_tsl_pack_dev_t **devs; /* insertion order */
+    size_t n_devs, cap_devs;
+    gw_tsl_pack_dev_t **table; /* open addressing, power-of-two size */
+    size_t table_cap;
+    size_t pending;
+};
+
+gw_tsl_pack_t *gw_tsl_pack_new(void)
+{
+    gw_tsl_pack_t *p = calloc(1, sizeof *p);
+    if (p)
+        gw_tsl_pack_set_limits(p, 0, 0, 0);
+    return p;
+}
+
+void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_props, size_t max_events)
+{
+    p->max_sub = max_subdevs && max_subdevs < GW_TSL_MAX_SUBDEVS_PER_PACK ? max_subdevs : GW_TSL_MAX_SUBDEVS_PER_PACK;
+    p->max_props = max_props && max_props < GW_TSL_MAX_PROPS_PER_POST ? max_props : GW_TSL_MAX_PROPS_PER_POST;
+    p->max_events = max_events && max_events < GW_TSL_MAX_EVENTS_PER_PACK ? max_events : GW_TSL_MAX_EVENTS_PER_PACK;
+}
+
+static void dev_free(gw_tsl_pack_dev_t *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        free(d->items[i].id);
+        json_decref(d->items[i].value);
+    }
+    free(d->items);
+    free(d->pk);
+    free(d->dn);
+    free(d);
+}
+
+/* Drops every device (after a take or on free). */
+static void clear(gw_tsl_pack_t *p)
+{
+    for (size_t i = 0; i < p->n_devs; i++)
+        dev_free(p->devs[i]);
+    p->n_devs = 0;
+    p->pending = 0;
+    if (p->table)
+        memset(p->table, 0, p->table_cap * sizeof *p->table);
+}
+
+void gw_tsl_pack_free(gw_tsl_pack_t *p)
+{
+    if (!p)
+        return;
+    clear(p);
+    free(p->devs);
+    free(p->table);
+    free(p);
+}
+
+static uint64_t hash_id(const char *pk, const char *dn)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *s = pk ? pk : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+    for (const char *s = dn ? dn : ""; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static bool same_dev(const gw_tsl_pack_dev_t *d, const char *pk, const char *dn)
+{
+    if (!pk || !dn)
+        return !d->pk;
+    return d->pk && strcmp(d->pk, pk) == 0 && strcmp(d->dn, dn) == 0;
+}
+
+static void table_put(gw_tsl_pack_t *p, gw_tsl_pack_dev_t *d)
+{
+    size_t mask = p->table_cap - 1;
+    size_t i = (size_t)d->hash & mask;
+    while (p->table[i])
+        i = (i + 1) & mask;
+    p->table[i] = d;
+}
+
+gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const char *dn)
+{
+    if (!p)
+        return NULL;
+    if (!pk || !dn)
+        pk = dn = NULL;
+    uint64_t h = hash_id(pk, dn);
+    if (p->table_cap) {
+        size_t mask = p->table_cap - 1;
+        for (size_t i = (size_t)h & mask; p->table[i]; i = (i + 1) & mask)
+            if (p->table[i]->hash == h && same_dev(p->table[i], pk, dn))
+                return p->table[i];
+    }
+    if ((p->n_devs + 1) * 2 > p->table_cap) { /* keep the load factor under 1/2 */
+        size_t cap = p->table_cap ? p->table_cap * 2 : 64;
+        gw_tsl_pack_dev_t **t = calloc(cap, sizeof *t);
+        if (!t)
+            return NULL;
+        free(p->table);
+        p->table = t;
+        p->table_cap = cap;
+        for (size_t i = 0; i < p->n_devs; i++)
+            table_put(p, p->devs[i]);
+    }
+    if (p->n_devs == p->cap_devs) {
+        size_t cap = p->cap_devs ? p->cap_devs * 2 : 32;
+        gw_tsl_pack_dev_t **v = realloc(p->devs, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        p->devs = v;
+        p->cap_devs = cap;
+    }
+    gw_tsl_pack_dev_t *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    if (pk && (!(d->pk = strdup(pk)) || !(d->dn = strdup(dn)))) {
+        dev_free(d);
+        return NULL;
+    }
+    d->hash = h;
+    d->owner = p;
+    p->devs[p->n_devs++] = d;
+    table_put(p, d);
+    return d;
+}
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms, bool event)
+{
+    if (!d || !id || !value) {
+        json_decref(value);
+        return -1;
+    }
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        item_t *v = realloc(d->items, cap * sizeof *v);
+        if (!v) {
+            json_decref(value);
+            return -1;
+        }
+        d->items = v;
+        d->cap = cap;
+    }
+    char *copy = strdup(id);
+    if (!copy) {
+        json_decref(value);
+        return -1;
+    }
+    d->items[d->n++] = (item_t){ copy, value, time_ms, hash_str(id), event };
+    d->owner->pending++;
+    return 0;
+}
+
+int gw_tsl_pack_add_property(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms)
+{
+    return add_item(d, id, value, time_ms, false);
+}
+
+int gw_tsl_pack_add_event(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms)
+{
+    return add_item(d, id, value, time_ms, true);
+}
+
+size_t gw_tsl_pack_pending(const gw_tsl_pack_t *p)
+{
+    return p ? p->pending : 0;
+}
+
+size_t gw_tsl_pack_devices(const gw_tsl_pack_t *p)
+{
+    size_t n = 0;
+    for (size_t i = 0; p && i < p->n_devs; i++)
+        n += p->devs[i]->n > 0;
+    return n;
+}
+
+/* ---- planning: which items go into which message --------------------------- */
+
+/* A run of one device's queue that fits one message and repeats no identifier. */
+typedef struct pchunk {
+    const gw_tsl_pack_dev_t *dev;
+    size_t begin, end;   /* items [begin, end) */
+    size_t np, ne;
+    size_t msg;
+} pchunk_t;
+
+typedef struct pmsg {
+    size_t n_sub, n_props, n_events;
+    bool has_gw;
+} pmsg_t;
+
+typedef struct plan {
+    pchunk_t *chunks;
+    size_t n_chunks, cap_chunks;
+    pmsg_t *msgs;
+    size_t n_msgs, cap_msgs;
+    size_t *order;      /* chunk indices grouped by message, placement order kept */
+    size_t *start;      /* message m's chunks: order[start[m] .. start[m+1]) */
+} plan_t;
+
+static void plan_free(plan_t *pl)
+{
+    free(pl->chunks);
+    free(pl->msgs);
+    free(pl->order);
+    free(pl->start);
+}
+
+/* Duplicate-identifier check inside a chunk: a stamped open-addressing set. */
+#define DUP_SLOTS 1024u /* > 4 x (200 properties + 20 events) */
+typedef struct dupset {
+    struct {
+        uint32_t stamp;
+        const item_t *it;
+    } slot[DUP_SLOTS];
+    uint32_t stamp;
+} dupset_t;
+
+/* Adds @p it; false if an item of the same kind and identifier is already in the set. */
+static bool dup_add(dupset_t *ds, const item_t *it)
+{
+    uint32_t i = (it->hash ^ (it->event ? 0x9e3779b9u : 0)) & (DUP_SLOTS - 1);
+    for (;; i = (i + 1) & (DUP_SLOTS - 1)) {
+        if (ds->slot[i].stamp != ds->stamp) {
+            ds->slot[i].stamp = ds->stamp;
+            ds->slot[i].it = it;
+            return true;
+        }
+        const item_t *o = ds->slot[i].it;
+        if (o->hash == it->hash && o->event == it->event && strcmp(o->id, it->id) == 0)
+            return false;
+    }
+}
+
+static bool msg_fits(const gw_tsl_pack_t *p, const pmsg_t *m, bool gw, const pchunk_t *c)
+{
+    if (gw ? m->has_gw : m->n_sub >= p->max_sub)
+        return false;
+    return m->n_props + c->np <= p->max_props && m->n_events + c->ne <= p->max_events;
+}
+
+/*
+ * Cuts every device's queue into chunks and places each chunk first-fit in
+ * a message after the one holding the device's previous chunk (so values of
+ * one identifier keep their order). Returns false when memory is short.
+ */
+static bool plan_build(const gw_tsl_pack_t *p, plan_t *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    dupset_t *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return false;
+    size_t first_open = 0;
+    bool ok = true;
+    for (size_t di = 0; di < p->n_devs && ok; di++) {
+        const gw_tsl_pack_dev_t *d = p->devs[di];
+        bool gw = d->pk == NULL;
+        size_t i = 0, from = first_open;
+        while (i < d->n) {
+            pchunk_t c = { d, i, i, 0, 0, 0 };
+            ds->stamp++;
+            for (; i < d->n; i++) {
+                const item_t *it = &d->items[i];
+                if ((it->event ? c.ne >= p->max_events : c.np >= p->max_props) || !dup_add(ds, it))
+                    break;
+                if (it->event)
+                    c.ne++;
+                else
+                    c.np++;
+            }
+            c.end = i;
+            size_t m = from < first_open ? first_open : from;
+            while (m < pl->n_msgs && !msg_fits(p, &pl->msgs[m], gw, &c))
+                m++;
+            if (m == pl->n_msgs) {
+                if (pl->n_msgs == pl->cap_msgs) {
+                    size_t cap = pl->cap_msgs ? pl->cap_msgs * 2 : 8;
+                    pmsg_t *v = realloc(pl->msgs, cap * sizeof *v);
+                    if (!(ok = v != NULL))
+                        break;
+                    pl->msgs = v;
+                    pl->cap_msgs = cap;
+                }
+                memset(&pl->msgs[pl->n_msgs++], 0, sizeof *pl->msgs);
+            }
+            if (pl->n_chunks == pl->cap_chunks) {
+                size_t cap = pl->cap_chunks ? pl->cap_chunks * 2 : 64;
+                pchunk_t *v = realloc(pl->chunks, cap * sizeof *v);
+                if (!(ok = v != NULL))
+                    break;
+                pl->chunks = v;
+                pl->cap_chunks = cap;
+            }
+            pmsg_t *pm = &pl->msgs[m];
+            if (gw)
+                pm->has_gw = true;
+            else
+                pm->n_sub++;
+            pm->n_props += c.np;
+            pm->n_events += c.ne;
+            c.msg = m;
+            pl->chunks[pl->n_chunks++] = c;
+            from = m + 1;
+            while (first_open < pl->n_msgs && pl->msgs[first_open].n_sub >= p->max_sub &&
+                   pl->msgs[first_open].has_gw)
+                first_open++;
+        }
+    }
+    free(ds);
+    /* group chunks by message (counting sort, stable) */
+    if (ok) {
+        pl->start = calloc(pl->n_msgs + 1, sizeof *pl->start);
+        pl->order = malloc((pl->n_chunks ? pl->n_chunks : 1) * sizeof *pl->order);
+        ok = pl->start && pl->order;
+    }
+    if (ok) {
+        for (size_t k = 0; k < pl->n_chunks; k++)
+            pl->start[pl->chunks[k].msg + 1]++;
+        for (size_t m = 0; m < pl->n_msgs; m++)
+            pl->start[m + 1] += pl->start[m];
+        size_t *fill = calloc(pl->n_msgs + 1, sizeof *fill);
+        if (!(ok = fill != NULL))
+            goto out;
+        for (size_t k = 0; k < pl->n_chunks; k++) {
+            size_t m = pl->chunks[k].msg;
+            pl->order[pl->start[m] + fill[m]++] = k;
+        }
+        free(fill);
+    }
+out:
+    if (!ok)
+        plan_free(pl);
+    return ok;
+}
+
+/* ---- rendering as a JSON tree ---------------------------------------------- */
+
+/* Adds the entries of @p c's items to @p props / @p events. */
+static bool chunk_entries(const pchunk_t *c, json_t *props, json_t *events)
+{
+    for (size_t i = c->begin; i < c->end; i++) {
+        const item_t *it = &c->dev->items[i];
+        json_t *e = json_object();
+        if (!e || json_object_set(e, "value", it->value) != 0 ||
+            (it->time_ms >= 0 && json_object_set_new(e, "time", json_integer(it->time_ms)) != 0)) {
+            json_decref(e);
+            return false;
+        }
+        if (json_object_set_new(it->event ? events : props, it->id, e) != 0)
+            return false; /* e was released by json_object_set_new */
+    }
+    return true;
+}
+
+json_t *gw_tsl_pack_take(gw_tsl_pack_t *p)
+{
+    plan_t pl;
+    if (!plan_build(p, &pl))
+        return NULL;
+    json_t *out = json_array();
+    for (size_t m = 0; out && m < pl.n_msgs; m++) {
+        json_t *params = json_object(), *props = json_object(), *events = json_object(), *subs = json_array();
+        bool ok = params && props && events && subs;
+        for (size_t k = pl.start[m]; ok && k < pl.start[m + 1]; k++) {
+            const pchunk_t *c = &pl.chunks[pl.order[k]];
+            if (!c->dev->pk) {
+                ok = chunk_entries(c, props, events);
+                continue;
+            }
+            json_t *sp = json_object(), *se = json_object();
+            ok = sp && se && chunk_entries(c, sp, se);
+            json_t *sd = ok ? json_pack("{s:{s:s,s:s},s:O,s:O}", "identity", "productKey", c->dev->pk, "deviceName",
+                                        c->dev->dn, "properties", sp, "events", se)
+                            : NULL;
+            json_decref(sp);
+            json_decref(se);
+            ok = sd && json_array_append_new(subs, sd) == 0;
+        }
+        ok = ok && json_object_set(params, "properties", props) == 0 &&
+             json_object_set(params, "events", events) == 0 &&
+             (json_array_size(subs) == 0 || json_object_set(params, "subDevices", subs) == 0) &&
+             json_array_append(out, params) == 0;
+        json_decref(params);
+        json_decref(props);
+        json_decref(events);
+        json_decref(subs);
+        if (!ok) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    plan_free(&pl);
+    if (out)
+        clear(p);
+    return out;
+}
+
+/* ---- rendering as text --------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+} sbuf_t;
+
+static bool sb_reserve(sbuf_t *b, size_t more)
+{
+    if (b->oom)
+        return false;
+    if (b->len + more + 1 <= b->cap)
+        return true;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) {
+        b->oom = true;
+        return false;
+    }
+    b->s = s;
+    b->cap = cap;
+    return true;
+}
+
+static void sb_put(sbuf_t *b, const char *s, size_t n)
+{
+    if (!sb_reserve(b, n))
+        return;
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+#define SB_LIT(b, lit) sb_put(b, lit, sizeof(lit) - 1)
+
+/* A JSON string literal of @p s (escaping quotes, backslashes and control characters). */
+static void sb_str(sbuf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (!sb_reserve(b, n * 6 + 2))
+        return;
+    char *o = b->s + b->len;
+    *o++ = '"';
+    for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+        if (*q == '"' || *q == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*q;
+        } else if (*q < 0x20) {
+            o += sprintf(o, "\\u%04x", *q);
+        } else {
+            *o++ = (char)*q;
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->s);
+    b->s[b->len] = '\0';
+}
+
+static void sb_int(sbuf_t *b, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRId64, v);
+    sb_put(b, t, (size_t)n);
+}
+
+/* Shortest of %.15g / %.17g that reads back exactly, always with a '.' or exponent. */
+static void sb_real(sbuf_t *b, double v)
+{
+    char t[40];
+    int n = snprintf(t, sizeof t, "%.15g", v);
+    if (strtod(t, NULL) != v)
+        n = snprintf(t, sizeof t, "%.17g", v);
+    if (!strpbrk(t, ".eEn")) { /* "20" -> "20.0": a float keeps its decimal point */
+        t[n++] = '.';
+        t[n++] = '0';
+        t[n] = '\0';
+    }
+    sb_put(b, t, (size_t)n);
+}
+
+static void sb_value(sbuf_t *b, const json_t *v)
+{
+    if (json_is_integer(v)) {
+        sb_int(b, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        sb_real(b, json_real_value(v));
+    } else {
+        size_t need = json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (need == 0 || !sb_reserve(b, need)) {
+            b->oom = true;
+            return;
+        }
+        b->len += json_dumpb(v, b->s + b->len, need, JSON_ENCODE_ANY | JSON_COMPACT);
+        b->s[b->len] = '\0';
+    }
+}
+
+/* Writes `"id":{"value":v,"time":t}` entries of @p c's items of one kind. */
+static void sb_entries(sbuf_t *b, const pchunk_t *c, bool events)
+{
+    bool first = true;
+    for (size_t i = c->begin; i < c->end; i++) {
+        const item_t *it = &c->dev->items[i];
+        if (it->event != events)
+            continue;
+        if (!first)
+            SB_LIT(b, ",");
+        first = false;
+        sb_str(b, it->id);
+        SB_LIT(b, ":{\"value\":");
+        sb_value(b, it->value);
+        if (it->time_ms >= 0) {
+            SB_LIT(b, ",\"time\":");
+            sb_int(b, it->time_ms);
+        }
+        SB_LIT(b, "}");
+    }
+}
+
+long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
+{
+    plan_t pl;
+    if (!plan_build(p, &pl))
+        return -1;
+    sbuf_t b = { NULL, 0, 0, false };
+    /* render everything first, so a shortage of memory leaves the queue intact */
+    size_t *ends = calloc(pl.n_msgs + 1, sizeof *ends);
+    if (!ends)
+        b.oom = true;
+    for (size_t m = 0; !b.oom && m < pl.n_msgs; m++) {
+        const pchunk_t *gwc = NULL;
+        for (size_t k = pl.start[m]; k < pl.start[m + 1]; k++)
+            if (!pl.chunks[pl.order[k]].dev->pk)
+                gwc = &pl.chunks[pl.order[k]];
+        SB_LIT(&b, "{\"properties\":{");
+        if (gwc)
+            sb_entries(&b, gwc, false);
+        SB_LIT(&b, "},\"events\":{");
+        if (gwc)
+            sb_entries(&b, gwc, true);
+        SB_LIT(&b, "}");
+        bool first = true;
+        for (size_t k = pl.start[m]; k < pl.start[m + 1]; k++) {
+            const pchunk_t *c = &pl.chunks[pl.order[k]];
+            if (!c->dev->pk)
+                continue;
+            if (first)
+                SB_LIT(&b, ",\"subDevices\":[");
+            else
+                SB_LIT(&b, ",");
+            first = false;
+            SB_LIT(&b, "{\"identity\":{\"productKey\":");
+            sb_str(&b, c->dev->pk);
+            SB_LIT(&b, ",\"deviceName\":");
+            sb_str(&b, c->dev->dn);
+            SB_LIT(&b, "},\"properties\":{");
+            sb_entries(&b, c, false);
+            SB_LIT(&b, "},\"events\":{");
+            sb_entries(&b, c, true);
+            SB_LIT(&b, "}}");
+        }
+        if (!first)
+            SB_LIT(&b, "]");
+        SB_LIT(&b, "}");
+        sb_put(&b, "", 1); /* keep the NUL: each message is a C string */
+        ends[m + 1] = b.len;
+    }
+    long n = -1;
+    if (!b.oom) {
+        for (size_t m = 0; m < pl.n_msgs; m++)
+            emit(ctx, b.s + ends[m], ends[m + 1] - ends[m] - 1);
+        n = (long)pl.n_msgs;
+        clear(p);
+    }
+    free(ends);
+    free(b.s);
+    plan_free(&pl);
+    return n;
+}

@@ -1,0 +1,121 @@
+/*
+ * Uplink helpers, pure data (no event loop, no clock of their own):
+ *  - report-on-change decision with an optional deadband;
+ *  - periodic full-report timing;
+ *  - the pack/post builder that batches the properties and events of many
+ *    sub-devices (and of the gateway itself) into
+ *    `thing.event.property.pack.post` params within the platform's limits
+ *    (≤ 20 sub-devices, ≤ 200 properties and ≤ 20 events per message),
+ *    splitting beyond them.
+ */
+#ifndef GW_TSL_UPLINK_H
+#define GW_TSL_UPLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Whether @p now (the TSL JSON of a property) differs enough from @p last,
+ * the value last REPORTED for it (compare with the last reported value, not
+ * the last seen one, so a slow drift is reported once it exceeds the band):
+ *  - @p last NULL (never reported): true;
+ *  - both numbers: |now - last| > @p deadband (deadband 0: any change);
+ *  - otherwise: the JSON values differ (json_equal; strings, structs, arrays).
+ * The deadband is in TSL units (after scale/offset).
+ */
+bool gw_tsl_changed(const json_t *last, const json_t *now, double deadband);
+
+/**
+ * Periodic full report: true when @p period_ms > 0 and the last full report
+ * (@p last_ms, -1 = never) is at least @p period_ms before @p now_ms, or the
+ * clock went backwards. Use a monotonic clock.
+ */
+bool gw_tsl_full_report_due(int64_t period_ms, int64_t last_ms, int64_t now_ms);
+
+/**
+ * Milliseconds from @p now_ms until the next full report is due (0 if due
+ * now, -1 if @p period_ms is 0): what to arm a one-shot timer with.
+ */
+int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now_ms);
+
+/* ---- pack/post builder ---------------------------------------------------- */
+
+typedef struct gw_tsl_pack gw_tsl_pack_t;
+typedef struct gw_tsl_pack_dev gw_tsl_pack_dev_t;
+
+/** New empty builder with the platform's limits (20 sub-devices, 200 properties, 20 events). */
+gw_tsl_pack_t *gw_tsl_pack_new(void);
+
+/**
+ * Lowers the limits (values above the platform's, or 0, keep the platform's).
+ * For tests and for staying under a payload size.
+ */
+void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_props, size_t max_events);
+
+/** Frees the builder and everything pending. NULL is a no-op. */
+void gw_tsl_pack_free(gw_tsl_pack_t *p);
+
+/**
+ * The pending block of device @p pk / @p dn (created on first use; both
+ * NULL = the gateway itself, reported in the top-level properties/events).
+ * The handle stays valid until gw_tsl_pack_take() or gw_tsl_pack_free().
+ * NULL when memory is short.
+ */
+gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const char *dn);
+
+/**
+ * Queues property @p id = @p value (reference stolen, even on error) with
+ * its time (UTC ms, -1 = no "time" field). A property queued twice before a
+ * take keeps both values: they go out in order, in different messages.
+ * Returns 0 or -1 (out of memory).
+ */
+int gw_tsl_pack_add_property(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms);
+
+/** Queues event @p id with its output object @p value (stolen) and time. Same contract. */
+int gw_tsl_pack_add_event(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms);
+
+/** Number of queued properties + events. */
+size_t gw_tsl_pack_pending(const gw_tsl_pack_t *p);
+
+/** Number of devices (gateway included) with something queued. */
+size_t gw_tsl_pack_devices(const gw_tsl_pack_t *p);
+
+/**
+ * Takes everything queued as a JSON array of pack/post `params` objects
+ * (new reference; an empty array if nothing is queued, NULL when out of
+ * memory — the queue is then kept), and empties the builder. Each element:
+ *   {"properties":{id:{"value":v,"time":t},…}, "events":{id:{"value":{…},"time":t},…},
+ *    "subDevices":[{"identity":{"productKey":pk,"deviceName":dn},
+ *                   "properties":{…},"events":{…}}, …]}
+ * and respects the limits: sub-devices per message, properties and events
+ * per message (gateway's and sub-devices' together). A device whose queue
+ * exceeds a message (or repeats an identifier) is split into chunks sent in
+ * successive messages, in queue order; other devices fill the free room
+ * first-fit. Devices keep their first-queued order.
+ */
+json_t *gw_tsl_pack_take(gw_tsl_pack_t *p);
+
+/** Receives one rendered pack/post `params` object (@p len bytes, NUL-terminated, valid until return). */
+typedef void (*gw_tsl_pack_emit_fn)(void *ctx, const char *params, size_t len);
+
+/**
+ * Like gw_tsl_pack_take() but renders each message's params straight to JSON
+ * text (no jansson tree; several times faster) and hands them to @p emit in
+ * order; the caller wraps them in the Alink envelope. Reals are written with
+ * the shortest of 15 or 17 significant digits that reads back exactly, and
+ * always with a decimal point or exponent (20 → 20.0). The builder is emptied
+ * once every message has been emitted; @p emit must take care of each one
+ * (send or journal it). Returns the number of messages, or -1 when memory is
+ * short (nothing emitted, queue kept).
+ */
+long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

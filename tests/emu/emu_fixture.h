@@ -1,0 +1,63 @@
+/* emu_fixture.h — registry shared by the alink-emu tests (generated once by hand; edit freely). */
+#ifndef EMU_FIXTURE_H
+#define EMU_FIXTURE_H
+
+#define GW_PK "a1GwPK0001"
+#define SUB_PK "a1SubPK001"
+#define SUB_PS "ProductSecret0001"
+#define DEV_PK "a1DevPK001"
+#define GW_DS(n) "GwDeviceSecret00000000000000000" #n
+#define SUB_DS(n) "SubDeviceSecret0000000000000000" #n
+
+static const char EMU_REGISTRY[] =
+    "{\"admin\":{\"username\":\"emu-admin\",\"password\":\"emu-admin\"},\"products\":[{\"productKey\":\"a1GwPK0001\",\"pro"
+    "ductSecret\":\"GwSecret00000001\",\"nodeType\":\"gateway\"},{\"productKey\":\"a1SubPK001\",\"productSecret\":\"Pro"
+    "ductSecret0001\",\"nodeType\":\"sub\",\"dynamicRegistration\":true,\"tsl\":{\"schema\":\"https://iotx-tsl.oss-ap"
+    "-southeast-1.aliyuncs.com/schema.json\",\"profile\":{\"productKey\":\"a1SubPK001\"},\"properties\":[{\"identif"
+    "ier\":\"PowerSwitch\",\"name\":\"Power\",\"accessMode\":\"rw\",\"required\":false,\"dataType\":{\"type\":\"bool\",\"spec"
+    "s\":{\"0\":\"off\",\"1\":\"on\"}}},{\"identifier\":\"Temperature\",\"name\":\"Temp\",\"accessMode\":\"r\",\"required\":fals"
+    "e,\"dataType\":{\"type\":\"float\",\"specs\":{\"min\":\"-40\",\"max\":\"125\",\"step\":\"0.1\",\"unit\":\"\\u00b0C\",\"unitNam"
+    "e\":\"Celsius\"}}},{\"identifier\":\"Mode\",\"name\":\"Mode\",\"accessMode\":\"rw\",\"required\":false,\"dataType\":{\"t"
+    "ype\":\"enum\",\"specs\":{\"0\":\"auto\",\"1\":\"manual\"}}},{\"identifier\":\"Label\",\"name\":\"Label\",\"accessMode\":\"r"
+    "w\",\"required\":false,\"dataType\":{\"type\":\"text\",\"specs\":{\"length\":\"64\"}}},{\"identifier\":\"Color\",\"name\""
+    ":\"RGB\",\"accessMode\":\"rw\",\"required\":false,\"dataType\":{\"type\":\"struct\",\"specs\":[{\"identifier\":\"R\",\"na"
+    "me\":\"R\",\"dataType\":{\"type\":\"int\",\"specs\":{\"min\":\"0\",\"max\":\"255\",\"step\":\"1\"}}},{\"identifier\":\"G\",\"nam"
+    "e\":\"G\",\"dataType\":{\"type\":\"int\",\"specs\":{\"min\":\"0\",\"max\":\"255\",\"step\":\"1\"}}}]}},{\"identifier\":\"Sampl"
+    "es\",\"name\":\"Samples\",\"accessMode\":\"r\",\"required\":false,\"dataType\":{\"type\":\"array\",\"specs\":{\"size\":\"1"
+    "6\",\"item\":{\"type\":\"double\"}}}}],\"events\":[{\"identifier\":\"post\",\"name\":\"post\",\"type\":\"info\",\"required"
+    "\":true,\"method\":\"thing.event.property.post\",\"outputData\":[{\"identifier\":\"PowerSwitch\",\"name\":\"Power\""
+    ",\"dataType\":{\"type\":\"bool\",\"specs\":{\"0\":\"off\",\"1\":\"on\"}}}]},{\"identifier\":\"Overheat\",\"name\":\"Overhea"
+    "t\",\"desc\":\"too hot\",\"type\":\"alert\",\"required\":false,\"method\":\"thing.event.Overheat.post\",\"outputData"
+    "\":[{\"identifier\":\"Temperature\",\"name\":\"Temp\",\"dataType\":{\"type\":\"float\",\"specs\":{\"min\":\"-40\",\"max\":\""
+    "125\",\"step\":\"0.1\"}}}]}],\"services\":[{\"identifier\":\"set\",\"name\":\"set\",\"required\":true,\"callType\":\"asy"
+    "nc\",\"method\":\"thing.service.property.set\",\"inputData\":[{\"identifier\":\"PowerSwitch\",\"name\":\"Power\",\"d"
+    "ataType\":{\"type\":\"bool\",\"specs\":{\"0\":\"off\",\"1\":\"on\"}}}],\"outputData\":[]},{\"identifier\":\"get\",\"name\":"
+    "\"get\",\"required\":true,\"callType\":\"async\",\"method\":\"thing.service.property.get\",\"inputData\":[\"PowerSw"
+    "itch\",\"Temperature\",\"Mode\",\"Label\",\"Color\",\"Samples\"],\"outputData\":[]},{\"identifier\":\"Calibrate\",\"na"
+    "me\":\"Calibrate\",\"required\":false,\"callType\":\"sync\",\"method\":\"thing.service.Calibrate\",\"inputData\":[{"
+    "\"identifier\":\"Offset\",\"name\":\"Offset\",\"dataType\":{\"type\":\"double\",\"specs\":{\"min\":\"-5\",\"max\":\"5\",\"ste"
+    "p\":\"0.01\"}}}],\"outputData\":[{\"identifier\":\"Result\",\"name\":\"Result\",\"dataType\":{\"type\":\"int\",\"specs\":"
+    "{\"min\":\"0\",\"max\":\"1\",\"step\":\"1\"}}}]}]}},{\"productKey\":\"a1NoDyn001\",\"productSecret\":\"NoDynSecret00001"
+    "\",\"nodeType\":\"sub\",\"dynamicRegistration\":false},{\"productKey\":\"a1DevPK001\",\"productSecret\":\"DevSecre"
+    "t0000001\",\"nodeType\":\"device\",\"dynamicRegistration\":true},{\"productKey\":\"pk\",\"productSecret\":\"x\",\"no"
+    "deType\":\"device\"}],\"devices\":[{\"productKey\":\"a1GwPK0001\",\"deviceName\":\"gw01\",\"deviceSecret\":\"GwDevic"
+    "eSecret000000000000000001\"},{\"productKey\":\"a1GwPK0001\",\"deviceName\":\"gw02\",\"deviceSecret\":\"GwDeviceS"
+    "ecret000000000000000002\"},{\"productKey\":\"a1GwPK0001\",\"deviceName\":\"gw03\",\"deviceSecret\":\"GwDeviceSec"
+    "ret000000000000000003\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"deviceSecret\":\"SubDeviceSec"
+    "ret00000000000000001\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub02\",\"deviceSecret\":\"SubDeviceSecr"
+    "et00000000000000002\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub03\",\"deviceSecret\":\"SubDeviceSecre"
+    "t00000000000000003\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub04\",\"deviceSecret\":\"SubDeviceSecret"
+    "00000000000000004\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub05\",\"deviceSecret\":\"SubDeviceSecret0"
+    "0000000000000005\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub06\",\"deviceSecret\":\"SubDeviceSecret00"
+    "000000000000006\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub07\",\"deviceSecret\":\"SubDeviceSecret000"
+    "00000000000007\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub08\",\"deviceSecret\":\"SubDeviceSecret0000"
+    "0000000000008\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"subnew1\"},{\"productKey\":\"a1SubPK001\",\"devic"
+    "eName\":\"subnew2\"},{\"productKey\":\"a1SubPK001\",\"deviceName\":\"subdis1\",\"deviceSecret\":\"SubDisabledSecre"
+    "t000000000000001\",\"enabled\":false},{\"productKey\":\"a1NoDyn001\",\"deviceName\":\"nodyn01\"},{\"productKey\":"
+    "\"a1DevPK001\",\"deviceName\":\"dev01\",\"deviceSecret\":\"DevDeviceSecret00000000000000001\"},{\"productKey\":\""
+    "a1DevPK001\",\"deviceName\":\"devoff\",\"deviceSecret\":\"DevDeviceSecret00000000000000002\",\"enabled\":false}"
+    ",{\"productKey\":\"a1DevPK001\",\"deviceName\":\"devreg1\"},{\"productKey\":\"pk\",\"deviceName\":\"device\",\"device"
+    "Secret\":\"secret\"}]}"
+;
+
+#endif
