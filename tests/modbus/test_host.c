@@ -410,17 +410,29 @@ static bool four_found(void *arg)
     return mbh_model("unit1") && mbh_model("unit2") && mbh_model("unit3") && mbh_model("unit4");
 }
 
-static void test_discovery(void **state)
+/* Scans units 1..6 of a simulator where 1-2 answer FC 43/14 and 3-4 only have
+ * an identification register, over TCP or (rtu) a socat pty pair. */
+static void run_discovery(fixture_t *f, bool rtu)
 {
-    fixture_t *f = *state;
     FILE *s = fopen(f->script, "w");
     fputs("units 1-2\nident ACME M100 2.1\nunits 3-4\nnoident\nholding 100 const 4660\n", s);
     fclose(s);
-    const char *args[] = {"--tcp", "127.0.0.1:0", "--units", "1-4", "--script", f->script, NULL};
-    assert_int_equal(simproc_start_sim(&f->sim, args), 0);
+    char bus[256];
+    if (rtu) {
+        assert_int_equal(simproc_start_socat(&f->socat), 0);
+        const char *args[] = {"--rtu", f->socat.pty[0], "--baud", "38400", "--parity", "E", "--units", "1-4",
+                              "--script", f->script, NULL};
+        assert_int_equal(simproc_start_sim(&f->sim, args), 0);
+        snprintf(bus, sizeof bus, "transport = \"rtu\"; device = \"%s\"; baud = 38400; parity = \"even\";",
+                 f->socat.pty[1]);
+    } else {
+        const char *args[] = {"--tcp", "127.0.0.1:0", "--units", "1-4", "--script", f->script, NULL};
+        assert_int_equal(simproc_start_sim(&f->sim, args), 0);
+        snprintf(bus, sizeof bus, "transport = \"tcp\"; host = \"127.0.0.1\"; port = %d;", f->sim.port);
+    }
     char conf[4096];
     snprintf(conf, sizeof conf,
-             "settings = {\n transport = \"tcp\"; host = \"127.0.0.1\"; port = %d; response_timeout_ms = 200;\n"
+             "settings = {\n %s response_timeout_ms = 200;\n"
              " models = (\n"
              "  { name = \"acme\"; address_base = 1; ident_vendor = \"ACME\"; ident_product = \"M100\";\n"
              "    points = ( { name = \"v\"; table = \"holding\"; address = 1; type = \"uint16\"; } ); },\n"
@@ -430,7 +442,7 @@ static void test_discovery(void **state)
              " discovery = { first = 1; last = 6; timeout_ms = 100;\n"
              "   id_register = { table = \"holding\"; address = 100; address_base = 0; }; };\n"
              "};\n",
-             f->sim.port);
+             bus);
     f->p = mbh_load("modbus", "mbdisc");
     assert_non_null(f->p);
     assert_int_equal(mbh_create(f->p, "mbdisc.conf", conf), LGW_OK);
@@ -447,6 +459,9 @@ static void test_discovery(void **state)
     assert_true(mbh_run_until(is_online, "unit3", WAIT_MS));
     assert_int_equal(last_int("unit3", "id"), 4660);
 }
+
+static void test_discovery(void **state) { run_discovery(*state, false); }
+static void test_discovery_rtu(void **state) { run_discovery(*state, true); }
 
 /* ---- config errors: file:line ------------------------------------------------ */
 
@@ -539,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_link_lost_and_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rtu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discovery_rtu, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     mbh_shutdown();
