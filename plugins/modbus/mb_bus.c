@@ -218,6 +218,10 @@ static int tcp_transact(mb_bus_t *b, const uint8_t *pdu, size_t len, uint8_t *rs
 {
     int fd = modbus_get_socket(b->ctx);
     uint8_t frame[7 + MODBUS_MAX_PDU_LENGTH];
+    if (len > MODBUS_MAX_PDU_LENGTH) {
+        errno = EMBMDATA;
+        return -1;
+    }
     uint16_t tid = ++b->tid;
     frame[0] = (uint8_t)(tid >> 8);
     frame[1] = (uint8_t)tid;
@@ -310,8 +314,10 @@ int mb_bus_read_block(mb_bus_t *b, const mb_block_t *blk, uint16_t *regs, uint8_
 /* One write request on TCP; checks the echo of address and quantity/value. */
 static int tcp_write(mb_bus_t *b, uint8_t fc, uint16_t addr, const uint16_t *regs, unsigned n, bool on)
 {
-    uint8_t pdu[6 + 2 * MB_MAX_REGS], rsp[MODBUS_MAX_PDU_LENGTH];
+    uint8_t pdu[MODBUS_MAX_PDU_LENGTH], rsp[MODBUS_MAX_PDU_LENGTH];
     size_t len;
+    if (n > MODBUS_MAX_WRITE_REGISTERS)
+        return EMBMDATA; /* config refuses such points; never overflow */
     pdu[0] = fc;
     put16(pdu + 1, addr);
     switch (fc) {

@@ -496,6 +496,10 @@ static const bad_conf_t BAD[] = {
      "  points = (\n   { name = \"a\"; table = \"holding\"; address = 1; type = \"string\"; length = 2;\n"
      "     scale = 2.0; } ); } );\n};\n",
      "bad.conf:6: scale/offset do not apply"},
+    {"settings = {\n transport = \"tcp\"; host = \"h\";\n models = ( { name = \"m\"; address_base = 0;\n"
+     "  points = (\n   { name = \"a\"; table = \"holding\"; address = 1; type = \"string\"; access = \"rw\";\n"
+     "     length = 124; } ); } );\n};\n",
+     "bad.conf:6: a writable string has at most 123 registers"},
     {"settings = {\n transport = \"tcp\"; host = \"h\";\n devices = (\n { id = \"d\"; model = \"nope\"; unit = 1; } );\n};\n",
      "bad.conf:4: unknown model 'nope'"},
     {"settings = {\n transport = \"tcp\"; host = \"h\";\n baud = 9600;\n};\n", "bad.conf:3: 'baud' only applies"},
