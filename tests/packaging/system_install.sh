@@ -116,7 +116,8 @@ ok "examples sim, modbus, knx load in the installed plugins"
 echo "== 4. the installed daemon as user linkgw (the unit's User=, SupplementaryGroups=)"
 sock="linkgw-pkgtest-$$"
 socat -u "ABSTRACT-RECV:$sock" "OPEN:$tmp/notify,creat,append" &
-pids+=($!)
+receiver=$!
+pids+=("$receiver")
 for _ in $(seq 1 50); do grep -q "@$sock" /proc/net/unix && break; sleep 0.1; done
 setpriv --reuid=linkgw --regid=linkgw --init-groups touch /var/lib/linkgw/written-by-linkgw ||
   fail "user linkgw cannot write /var/lib/linkgw"
@@ -133,7 +134,7 @@ wait_log "$tmp/daemon.log" 'reload done' "$daemon"
 wait_log "$tmp/notify" 'RELOADING=1' "$daemon"
 kill -TERM "$daemon"
 status=0; wait "$daemon" || status=$?
-grep -q 'STOPPING=1' "$tmp/notify" || fail "no STOPPING=1"
+wait_log "$tmp/notify" 'STOPPING=1' "$receiver"   # socat may write it after the daemon exited
 [ "$status" -eq 0 ] || { cat "$tmp/daemon.log"; fail "the daemon exited with $status"; }
 ok "daemon ran with the installed sim plugin: $(grep -c 'device added' "$tmp/daemon.log") devices; notify: $(tr -s '\n' ' ' <"$tmp/notify")"
 
@@ -152,22 +153,25 @@ done
 [ -n "$up" ] || { cat "$tmp/emu.log"; fail "the installed alink-emu broker did not answer its console"; }
 grep -q 'a1TestPK01' "$tmp/emu-state.json" || fail "the emulator state lacks the registry's gateway"
 ok "alink-emu broker (installed plugin $(ls /usr/lib/"$MULTIARCH"/linkgw/alink_emu.so)) answers on port $port"
-# The daemon against the emulator, when the daemon has the cloud module.
+# The daemon against the emulator, when the daemon has the cloud module: its
+# gateway gw01 (registry.example.json) must come online on the emulator.
+gwsecret=$(perl -0ne 'print $1 if /"deviceName":\s*"gw01",\s*"deviceSecret":\s*"([^"]+)"/' \
+  /usr/share/linkgw/alink-emu/registry.example.json)
 cat >"$tmp/cloud.conf" <<CONF
 conf_dir = "/etc/linkgw/conf.d";
 state_dir = "$tmp/ex/state";
 cloud = { host = "127.0.0.1"; port = $port; tls = false; product_key = "a1TestPK01";
-          device_name = "gw01"; device_secret = "GwDeviceSecret01"; };
+          device_name = "gw01"; device_secret = "$gwsecret"; };
 CONF
 if /usr/bin/linkgw -c "$tmp/cloud.conf" --check-config >"$tmp/cloud.check" 2>&1; then
-  echo "note: the daemon accepts a cloud group; connecting it to the emulator"
   /usr/bin/linkgw -c "$tmp/cloud.conf" >"$tmp/cloud.log" 2>&1 &
   d2=$!; pids+=("$d2")
   wait_log "$tmp/cloud.log" 'device added: sim/' "$d2"
-  sleep 2
-  kill -TERM "$d2"; wait "$d2" || true
-  /usr/bin/alink-emu -p "$port" state | grep -q 'gw01' || fail "emulator state lacks gw01"
-  cat "$tmp/cloud.log" | tail -n 20
+  /usr/bin/alink-emu -p "$port" wait online a1TestPK01 gw01 --timeout 30 ||
+    { tail -n 30 "$tmp/cloud.log"; fail "the installed daemon's gateway did not come online on the emulator"; }
+  kill -TERM "$d2"; status=0; wait "$d2" || status=$?
+  [ "$status" -eq 0 ] || { tail -n 30 "$tmp/cloud.log"; fail "daemon with cloud exited with $status"; }
+  ok "the installed daemon's gateway a1TestPK01/gw01 came online on the installed emulator"
 else
   echo "note: this daemon has no cloud module yet ($(head -n1 "$tmp/cloud.check")); emulator checked standalone"
 fi
