@@ -166,7 +166,7 @@ CONF
 if /usr/bin/linkgw -c "$tmp/cloud.conf" --check-config >"$tmp/cloud.check" 2>&1; then
   /usr/bin/linkgw -c "$tmp/cloud.conf" >"$tmp/cloud.log" 2>&1 &
   d2=$!; pids+=("$d2")
-  wait_log "$tmp/cloud.log" 'device added: sim/' "$d2"
+  wait_log "$tmp/cloud.log" 'INFO linkgw: running' "$d2"
   /usr/bin/alink-emu -p "$port" wait online a1TestPK01 gw01 --timeout 30 ||
     { tail -n 30 "$tmp/cloud.log"; fail "the installed daemon's gateway did not come online on the emulator"; }
   kill -TERM "$d2"; status=0; wait "$d2" || status=$?
