@@ -525,7 +525,9 @@ json_t *gw_subdev_status_json(gw_subdev_t *m)
                           "lists", "LocalDevList", (json_int_t)present, "online", (json_int_t)online, "LocalTopoList",
                           (json_int_t)proxied, "RemovedDevList", (json_int_t)removed, "logged_in", (json_int_t)logged,
                           "credentials", (json_int_t)creds);
-    json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connects", (json_int_t)m->stats.connects,
+    json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connects", (json_int_t)m->stats.connects,
+                          "throttled", (json_int_t)m->stats.throttled,
+                          "removed_sent", (json_int_t)m->stats.removed_sent,
                           "syncs", (json_int_t)m->stats.syncs, "registered", (json_int_t)m->stats.registered,
                           "topo_added", (json_int_t)m->stats.topo_added, "logins", (json_int_t)m->stats.logins,
                           "login_batches", (json_int_t)m->stats.login_batches, "logouts",

@@ -109,6 +109,7 @@ static void fail_dev(gw_subdev_t *m, sd_dev_t *d, int op, int code, uint64_t now
         d->retry_at = now + RETRY_LIMIT_MS;
         break;
     case 429:
+        m->stats.throttled++;
         GW_WARN("subdev", "%s: throttled by the platform (429): retry in a minute", d->ckey);
         d->retry_at = now + RETRY_LIMIT_MS;
         break;

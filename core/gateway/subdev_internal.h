@@ -84,7 +84,7 @@ struct gw_subdev {
 
     struct {
         uint64_t connects, syncs, registered, topo_added, logins, login_batches, logouts, cloud_deleted,
-            local_deleted, removed_sent, relogins_520;
+            local_deleted, removed_sent, relogins_520, throttled;
         int last_cap_code;         /* 428 / 6400 */
         int64_t last_cap_ms;
         char last_cap_msg[160];
