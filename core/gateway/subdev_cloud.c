@@ -305,8 +305,6 @@ static void topo_get(gw_subdev_t *m)
 
 /* ---- topo/delete (RemovedDevList) ---------------------------------------------------------- */
 
-static bool g_del_solo;
-
 static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void *data)
 {
     (void)cl;
@@ -325,7 +323,7 @@ static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r
             GW_INFO("subdev", "topo/delete %s/%s acknowledged: out of RemovedDevList", c->keys[i], slash + 1);
             m->stats.removed_sent++;
         }
-        g_del_solo = false;
+        m->del_solo = false;
     } else if (status == LGW_OK && r) {
         bool listed = false;
         size_t i;
@@ -344,8 +342,8 @@ static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r
             }
         }
         if (!listed) {
-            g_del_solo = c->n > 1;
-            if (!g_del_solo)
+            m->del_solo = c->n > 1;
+            if (!m->del_solo)
                 m->del_retry_at = uv_now(m->loop) + RETRY_SHORT_MS;
             GW_WARN("subdev", "topo/delete refused: %d %s", r->code, r->message ? r->message : "");
         }
@@ -372,7 +370,7 @@ static void pump_removed(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         return;
     }
     size_t take = n < SD_BATCH_TOPO ? n : SD_BATCH_TOPO;
-    if (g_del_solo)
+    if (m->del_solo)
         take = 1;
     req_ctx_t *c = ctx_new(m, 0, take);
     json_t *params = json_array();
@@ -514,8 +512,7 @@ static size_t collect(gw_subdev_t *m, want_fn want, bool login, sd_dev_t **out, 
         }
         if (d->solo) {
             if (n == 0) {
-                out[n++] = d;
-                d->solo = false;
+                out[n++] = d; /* the sender clears the flag */
                 break;
             }
             continue;
@@ -541,6 +538,7 @@ static void pump_register(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_array_append_new(params, json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn));
         memcpy(c->keys[i], devs[i]->ckey, sizeof c->keys[i]);
         devs[i]->inflight |= OP_REG;
+        devs[i]->solo = false;
     }
     c->n = n;
     char t[256];
@@ -618,6 +616,7 @@ static void pump_add(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_array_append_new(params, e);
         memcpy(c->keys[c->n++], devs[i]->ckey, sizeof c->keys[0]);
         devs[i]->inflight |= OP_ADD;
+        devs[i]->solo = false;
     }
     if (!c->n) {
         json_decref(params);
@@ -663,8 +662,23 @@ static void on_login(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void
 static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
     while (m->login_inflight < SD_LOGIN_INFLIGHT) {
-        if (m->tokens < 1) {
-            uint64_t at = now + (uint64_t)((1 - m->tokens) * 1000 / m->login_rate) + 1;
+        /* fill batches: wait for min(candidates, 50, a quarter second of rate) tokens */
+        sd_dev_t *probe[SD_BATCH_LOGIN];
+        uint64_t ignore = UINT64_MAX;
+        size_t ncand = collect(m, want_login, true, probe, SD_BATCH_LOGIN, now, &ignore);
+        if (ncand == 1 && probe[0]->solo)
+            ncand = 1; /* a device that goes alone */
+        size_t need = m->login_rate / 4 ? m->login_rate / 4 : 1;
+        if (need > SD_BATCH_LOGIN)
+            need = SD_BATCH_LOGIN;
+        if (ncand < need)
+            need = ncand;
+        if (need == 0) {
+            collect(m, want_login, true, probe, SD_BATCH_LOGIN, now, wake); /* only for the wake time */
+            return;
+        }
+        if (m->tokens < (double)need) {
+            uint64_t at = now + (uint64_t)(((double)need - m->tokens) * 1000 / m->login_rate) + 1;
             if (at < *wake)
                 *wake = at;
             return;
@@ -687,6 +701,7 @@ static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
             json_array_append_new(list, e);
             memcpy(c->keys[c->n++], devs[i]->ckey, sizeof c->keys[0]);
             devs[i]->inflight |= OP_LOGIN;
+            devs[i]->solo = false;
             devs[i]->logins[devs[i]->nlogins % SD_LOGIN_WINDOW] = now;
             devs[i]->nlogins++;
         }
@@ -750,6 +765,7 @@ static void pump_logout(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_array_append_new(params, json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn));
         memcpy(c->keys[i], devs[i]->ckey, sizeof c->keys[i]);
         devs[i]->inflight |= OP_LOGOUT;
+        devs[i]->solo = false;
     }
     c->n = n;
     char t[256];

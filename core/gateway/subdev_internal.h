@@ -71,6 +71,7 @@ struct gw_subdev {
     size_t ninstances;
 
     bool connected, synced, topo_get_inflight;
+    bool del_solo;                 /* topo/delete one device per request (a batch failed) */
     unsigned reg_inflight, add_inflight, login_inflight, logout_inflight, del_inflight;
     uint64_t del_retry_at, topo_get_retry_at;
     double tokens;                 /* login token bucket */

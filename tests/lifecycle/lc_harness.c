@@ -114,6 +114,15 @@ int lc_setup(lc_t *t, int npre, const char *extra_devices)
     return lc_broker_start(t);
 }
 
+int lc_append_conf(lc_t *t, const char *text)
+{
+    FILE *f = fopen(t->conf, "a");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
 int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys)
 {
     char path[400], *text = NULL;

@@ -34,6 +34,8 @@ typedef struct lc {
  * @p extra_devices: more JSON device objects (",{...}" appended) or NULL.
  */
 int lc_setup(lc_t *t, int npre, const char *extra_devices);
+/** Appends @p text to linkgw.conf (e.g. a `gateway = { … };` section). */
+int lc_append_conf(lc_t *t, const char *text);
 /** Writes conf.d/sim.conf: @p sim_settings inside `settings = { … }`, @p keys after it (models/subdevice). */
 int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys);
 int lc_broker_start(lc_t *t);
