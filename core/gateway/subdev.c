@@ -349,8 +349,7 @@ gw_subdev_t *gw_subdev_new(uv_loop_t *loop, gw_hub_t *hub, gw_cloud_t *cloud, gw
     m->hub = hub;
     m->cloud = cloud;
     m->store = store;
-    m->login_rate = login_rate ? login_rate : 200;
-    m->tokens = m->login_rate;
+    m->login_rate = login_rate && login_rate <= 200 ? login_rate : 200;
     gw_list_init(&m->devs);
     gw_strmap_init(&m->by_local);
     gw_strmap_init(&m->by_cloud);

@@ -13,9 +13,10 @@
  *                 credentials are imported;
  *   topo/add      present devices holding a secret, not proxied, ≤ 30, each
  *                 entry signed; acked → LocalTopoList;
- *   batch_login   proxied, present, online, not logged in, ≤ 50, a token
- *                 bucket of login_rate entries/s (platform: ~200/s), and ≤ 5
- *                 logins per device per rolling minute;
+ *   batch_login   proxied, present, online, not logged in, ≤ 50 per batch,
+ *                 at most login_rate entries in any 1-second window (platform:
+ *                 ~200/s per gateway), ≤ 5 logins per device per rolling
+ *                 minute; batches wait to fill (min(candidates, 50, rate/4));
  *   batch_logout  logged in but offline or gone, ≤ 50.
  * Batches are all-or-nothing on the platform: the devices its reply names
  * get their own treatment (codes below), the others are retried at once; a
@@ -659,10 +660,48 @@ static void on_login(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void
     sd_kick(m);
 }
 
+/* Login entries still allowed in the 1-second window ending now (expired batches dropped). */
+static unsigned window_free(gw_subdev_t *m, uint64_t now)
+{
+    while (m->win.len && m->win.at[m->win.head] + 1000 <= now) {
+        m->win.sum -= m->win.n[m->win.head];
+        m->win.head = (m->win.head + 1) % SD_WINDOW_MAX;
+        m->win.len--;
+    }
+    return m->win.sum < m->login_rate ? m->login_rate - m->win.sum : 0;
+}
+
+/* When @p need entries will be free (uv_now ms). */
+static uint64_t window_free_at(gw_subdev_t *m, unsigned need, uint64_t now)
+{
+    unsigned freed = m->login_rate - m->win.sum;
+    for (unsigned i = 0; i < m->win.len && freed < need; i++) {
+        unsigned k = (m->win.head + i) % SD_WINDOW_MAX;
+        freed += m->win.n[k];
+        if (freed >= need)
+            return m->win.at[k] + 1000 + 1;
+    }
+    return now + 1000;
+}
+
+static void window_add(gw_subdev_t *m, uint64_t now, unsigned n)
+{
+    if (m->win.len == SD_WINDOW_MAX) { /* cannot happen with login_rate ≤ 200; stay conservative */
+        m->win.n[(m->win.head + m->win.len - 1) % SD_WINDOW_MAX] += n;
+        m->win.sum += n;
+        return;
+    }
+    unsigned k = (m->win.head + m->win.len) % SD_WINDOW_MAX;
+    m->win.at[k] = now;
+    m->win.n[k] = n;
+    m->win.len++;
+    m->win.sum += n;
+}
+
 static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
     while (m->login_inflight < SD_LOGIN_INFLIGHT) {
-        /* fill batches: wait for min(candidates, 50, a quarter second of rate) tokens */
+        /* fill batches: wait for min(candidates, 50, a quarter second of rate) free entries */
         sd_dev_t *probe[SD_BATCH_LOGIN];
         uint64_t ignore = UINT64_MAX;
         size_t ncand = collect(m, want_login, true, probe, SD_BATCH_LOGIN, now, &ignore);
@@ -677,13 +716,14 @@ static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
             collect(m, want_login, true, probe, SD_BATCH_LOGIN, now, wake); /* only for the wake time */
             return;
         }
-        if (m->tokens < (double)need) {
-            uint64_t at = now + (uint64_t)(((double)need - m->tokens) * 1000 / m->login_rate) + 1;
+        unsigned avail = window_free(m, now);
+        if (avail < need) {
+            uint64_t at = window_free_at(m, (unsigned)need, now);
             if (at < *wake)
                 *wake = at;
             return;
         }
-        size_t max = (size_t)m->tokens < SD_BATCH_LOGIN ? (size_t)m->tokens : SD_BATCH_LOGIN;
+        size_t max = avail < SD_BATCH_LOGIN ? avail : SD_BATCH_LOGIN;
         sd_dev_t *devs[SD_BATCH_LOGIN];
         size_t n = collect(m, want_login, true, devs, max, now, wake);
         if (!n)
@@ -710,7 +750,7 @@ static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
             free(c);
             return;
         }
-        m->tokens -= (double)c->n;
+        window_add(m, now, (unsigned)c->n);
         json_t *params = json_pack("{s:s,s:o}", "signMethod", "hmacSha256", "deviceList", list);
         char t[256];
         gw_topic(m, t, sizeof t, "ext/session", "combine/batch_login");
@@ -810,9 +850,6 @@ void sd_pump(gw_subdev_t *m)
         arm(m, wake, now);
         return;
     }
-    double add = (double)(now - m->tokens_at) * m->login_rate / 1000.0;
-    m->tokens = m->tokens + add > m->login_rate ? m->login_rate : m->tokens + add;
-    m->tokens_at = now;
     pump_removed(m, now, &wake);
     pump_register(m, now, &wake);
     pump_add(m, now, &wake);
