@@ -31,7 +31,8 @@
 typedef struct entry {
     char *name;
     uint64_t hash;         /* content the running instance was made from */
-    lgw_instance_t *inst;  /* running instance, or NULL */
+    lgw_instance_t *inst;  /* running instance (or the one about to start), or NULL */
+    bool restarting;       /* old instance still stopping; inst starts when it is gone */
     bool seen;             /* reload bookkeeping */
     gw_list_t link;
 } entry_t;
@@ -98,6 +99,7 @@ static void on_stopped(lgw_instance_t *old, void *data)
     daemon_t *d = c->d;
     d->stopping--;
     if (c->next) {
+        c->entry->restarting = false;
         if (d->shutting_down) {
             gw_instance_destroy(c->next);
             c->entry->inst = NULL;
@@ -122,6 +124,8 @@ static void stop_instance(daemon_t *d, lgw_instance_t *inst, lgw_instance_t *nex
     c->d = d;
     c->next = next;
     c->entry = e;
+    if (next)
+        e->restarting = true;
     d->stopping++;
     gw_instance_stop(inst, on_stopped, c);
 }
@@ -136,6 +140,16 @@ static void apply_file(daemon_t *d, const char *path)
     entry_t *e = ic.name ? find_entry(d, ic.name) : NULL;
     if (e && e->seen) {
         /* impossible with one directory, but keep names unique */
+        gw_inst_conf_free(&ic);
+        gw_errors_free(&errs);
+        return;
+    }
+    if (e && e->restarting) {
+        /* the previous restart is still waiting for the old instance's jobs */
+        if (e->hash != ic.hash)
+            GW_WARN("linkgw", "instance '%s' is still restarting; its new change is applied at the next SIGHUP",
+                    e->name);
+        e->seen = true;
         gw_inst_conf_free(&ic);
         gw_errors_free(&errs);
         return;
@@ -217,6 +231,11 @@ static void scan_confd(daemon_t *d)
         entry_t *e = gw_container_of(node, entry_t, link);
         if (e->seen)
             continue;
+        if (e->restarting) { /* on_stopped still needs the entry */
+            GW_WARN("linkgw", "instance '%s' is still restarting; its removal is applied at the next SIGHUP",
+                    e->name);
+            continue;
+        }
         if (e->inst) {
             GW_INFO("linkgw", "instance '%s' removed: stopping it", e->name);
             stop_instance(d, e->inst, NULL, e);

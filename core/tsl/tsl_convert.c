@@ -147,8 +147,10 @@ static int build(const gw_tsl_datatype_t *t, const lgw_value_t *v, const char *p
             lgw_value_get_int(v, &i);
         } else if (vt == LGW_TYPE_FLOAT || vt == LGW_TYPE_DOUBLE) {
             lgw_value_get_double(v, &d);
-            if (!isfinite(d) || d != nearbyint(d) || fabs(d) > 9e18)
-                return gw_tsl_err_set(err, GW_TSL_E_INT, path, "%.17g is not an integer", d);
+            if (!isfinite(d) || d != nearbyint(d) || fabs(d) > 9e18) {
+                char nb[32];
+                return gw_tsl_err_set(err, GW_TSL_E_INT, path, "%s is not an integer", gw_tsl_num_str(d, nb));
+            }
             i = (int64_t)d;
         } else
             return wrong_type(t, v, path, err);

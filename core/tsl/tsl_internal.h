@@ -35,6 +35,9 @@ struct gw_tsl_param;
 int gw_tsl_check_params(const struct gw_tsl_param *defs, size_t n, const json_t *obj, int missing_code,
                         const char *what, unsigned flags, struct gw_tsl_err *err);
 
+/** Writes @p v into @p buf (>= 32 bytes) with the fewest digits (15 or 17) that read back exactly; returns buf. */
+const char *gw_tsl_num_str(double v, char *buf);
+
 /** Parses an integer "-?[0-9]+" into @p out. False on syntax or int64 overflow. */
 bool gw_tsl_num_int64(const char *s, int64_t *out);
 

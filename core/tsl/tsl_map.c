@@ -399,8 +399,12 @@ static void parse_renames(mctx_t *c, const config_setting_t *g, const gw_tsl_par
         return;
     }
     int n = config_setting_length(ps);
-    if (n <= 0 || !(*out = calloc((size_t)n, sizeof **out)))
+    if (n <= 0)
         return;
+    if (!(*out = calloc((size_t)n, sizeof **out))) {
+        cerr(c, ps, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(ps, (unsigned)i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
@@ -413,7 +417,7 @@ static void parse_renames(mctx_t *c, const config_setting_t *g, const gw_tsl_par
             continue;
         }
         for (size_t k = 0; k < *n_out; k++)
-            if (strcmp((*out)[k].tsl, tsl) == 0)
+            if ((*out)[k].tsl && strcmp((*out)[k].tsl, tsl) == 0)
                 cerr(c, e, "TSL parameter '%s' is named twice", tsl);
         gw_tsl_rename_t *r = &(*out)[*n_out];
         r->plugin = dup_or_count(c, e, config_setting_name(e));
@@ -430,8 +434,12 @@ static void parse_services(mctx_t *c, const config_setting_t *list, gw_tsl_model
         return;
     }
     int n = config_setting_length(list);
-    if (n <= 0 || !(mm->services = calloc((size_t)n, sizeof *mm->services)))
+    if (n <= 0)
         return;
+    if (!(mm->services = calloc((size_t)n, sizeof *mm->services))) {
+        cerr(c, list, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
@@ -466,8 +474,12 @@ static void parse_events(mctx_t *c, const config_setting_t *list, gw_tsl_model_m
         return;
     }
     int n = config_setting_length(list);
-    if (n <= 0 || !(mm->events = calloc((size_t)n, sizeof *mm->events)))
+    if (n <= 0)
         return;
+    if (!(mm->events = calloc((size_t)n, sizeof *mm->events))) {
+        cerr(c, list, "out of memory");
+        return;
+    }
     for (int i = 0; i < n; i++) {
         const config_setting_t *g = config_setting_get_elem(list, (unsigned)i);
         if (config_setting_type(g) != CONFIG_TYPE_GROUP) {

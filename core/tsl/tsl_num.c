@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 bool gw_tsl_num_int64(const char *s, int64_t *out)
@@ -61,6 +62,14 @@ bool gw_tsl_num_double(const char *s, double *out)
         return false;
     *out = v;
     return true;
+}
+
+const char *gw_tsl_num_str(double v, char *buf)
+{
+    snprintf(buf, 32, "%.15g", v);
+    if (strtod(buf, NULL) != v)
+        snprintf(buf, 32, "%.17g", v);
+    return buf;
 }
 
 bool gw_tsl_num_on_step(double v, double base, double step, double rel_eps)

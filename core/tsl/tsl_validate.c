@@ -54,7 +54,8 @@ static const char *show(const json_t *v, char *buf, size_t size)
         return buf;
     }
     if (json_is_real(v)) {
-        snprintf(buf, size, "%.17g", json_real_value(v));
+        char n[32];
+        snprintf(buf, size, "%s", gw_tsl_num_str(json_real_value(v), n));
         return buf;
     }
     snprintf(buf, size, "%s", json_is_object(v) ? "an object" : json_is_array(v) ? "an array" :
@@ -159,7 +160,7 @@ static int check_real(const gw_tsl_datatype_t *t, const json_t *v, const char *p
 {
     int code = type_code(t->type);
     const char *tn = gw_tsl_type_name(t->type);
-    char b[64];
+    char b[64], b2[32], b3[32];
     double x;
     if (!json_num_form(v, flags, &x)) {
         if (json_is_string(v) && !(flags & GW_TSL_STRICT))
@@ -169,14 +170,15 @@ static int check_real(const gw_tsl_datatype_t *t, const json_t *v, const char *p
     if (t->type == LGW_TYPE_FLOAT && fabs(x) > (double)FLT_MAX)
         return gw_tsl_err_set(err, code, path, "%g is outside the float range", x);
     if (x < t->min)
-        return gw_tsl_err_set(err, code, path, "%.17g is below min %.17g", x, t->min);
+        return gw_tsl_err_set(err, code, path, "%s is below min %s", gw_tsl_num_str(x, b), gw_tsl_num_str(t->min, b2));
     if (x > t->max)
-        return gw_tsl_err_set(err, code, path, "%.17g is above max %.17g", x, t->max);
+        return gw_tsl_err_set(err, code, path, "%s is above max %s", gw_tsl_num_str(x, b), gw_tsl_num_str(t->max, b2));
     if (t->step > 0 && !(flags & GW_TSL_NO_STEP)) {
         double base = t->has_min ? t->min : 0.0;
         double eps = t->type == LGW_TYPE_FLOAT ? 4 * (double)FLT_EPSILON : 16 * DBL_EPSILON;
         if (!gw_tsl_num_on_step(x, base, t->step, eps))
-            return gw_tsl_err_set(err, code, path, "%.17g is not on step %.17g from %.17g", x, t->step, base);
+            return gw_tsl_err_set(err, code, path, "%s is not on step %s from %s", gw_tsl_num_str(x, b),
+                                  gw_tsl_num_str(t->step, b2), gw_tsl_num_str(base, b3));
     }
     return 0;
 }

@@ -217,9 +217,12 @@ static int load_device(const lgw_config_t *c, knx_settings_t *s, knx_device_t *d
         else if (knx_settings_find_device(s, id))
             lgw_config_error(lgw_config_child(c, "id"), "device id '%s' is used twice", id);
     }
+    /* The TSL mapping names models as libconfig keys (`models = { <model> = { … }; }`), so a
+     * model name must be a valid libconfig name: a letter, then letters, digits, - and _. */
     if (lgw_config_require(c, "model") == LGW_OK && lgw_config_get_string(c, "model", &model) == LGW_OK &&
-        !name_ok(model, 64, "-_."))
-        lgw_config_error(lgw_config_child(c, "model"), "model name '%s' must be 1..64 of A-Z a-z 0-9 - _ .", model);
+        (!name_ok(model, 64, "-_") || !((model[0] >= 'a' && model[0] <= 'z') || (model[0] >= 'A' && model[0] <= 'Z'))))
+        lgw_config_error(lgw_config_child(c, "model"),
+                         "model name '%s' must be a letter followed by up to 63 of A-Z a-z 0-9 - _", model);
     dev->id = strdup(id ? id : "");
     dev->model = strdup(model ? model : "");
     if (!dev->id || !dev->model)
@@ -284,7 +287,7 @@ static void check_models(const lgw_config_t *list, knx_settings_t *s)
 int knx_settings_load(const lgw_config_t *c, knx_settings_t *s)
 {
     static const char *const keys[] = { "url", "reconnect_min_ms", "reconnect_max_ms", "read_timeout_ms",
-                                        "learn", "learn_max", "devices", NULL };
+                                        "read_rate", "learn", "learn_max", "devices", NULL };
     memset(s, 0, sizeof *s);
     int errors_before = lgw_config_error_count(c);
     lgw_config_check_keys(c, keys);
@@ -313,6 +316,9 @@ int knx_settings_load(const lgw_config_t *c, knx_settings_t *s)
     v = 10000;
     lgw_config_get_int_range(c, "read_timeout_ms", &v, 100, 3600000);
     s->read_timeout_ms = (uint32_t)v;
+    v = 20;
+    lgw_config_get_int_range(c, "read_rate", &v, 1, 1000);
+    s->read_rate = (uint32_t)v;
     lgw_config_get_bool(c, "learn", &s->learn);
     v = 256;
     lgw_config_get_int_range(c, "learn_max", &v, 0, 65535);

@@ -9,6 +9,7 @@
  *     reconnect_min_ms = 500;          # first retry after a lost connection
  *     reconnect_max_ms = 30000;        # backoff doubles up to this
  *     read_timeout_ms = 10000;         # no answer to a read within this → device offline
+ *     read_rate = 20;                  # read requests sent per second at most
  *     learn = false;                   # report unclaimed group addresses (see README.md)
  *     learn_max = 256;                 # at most this many learned addresses
  *     devices = (
@@ -54,6 +55,7 @@ typedef struct knx_point {
     uint32_t poll_ms;    /* 0 = not polled */
     bool optimistic;     /* no state address: a successful write is reported as the new value */
     struct knx_device *dev;
+    long read_idx;       /* runtime (knx_plugin.c): its entry in the read table, -1 = none */
 } knx_point_t;
 
 /** One configured device: a model and its points. */
@@ -75,6 +77,7 @@ typedef struct knx_settings {
     uint32_t reconnect_min_ms;
     uint32_t reconnect_max_ms;
     uint32_t read_timeout_ms;
+    uint32_t read_rate;
     bool learn;
     uint32_t learn_max;
     knx_device_t *devices;

@@ -1,23 +1,31 @@
 /*
- * The knxd connection (see knx_link.h): connect on a worker, receive on an
- * fd watch, reconnect with exponential backoff forever.
+ * The knxd connection (see knx_link.h): connect on the host's thread pool,
+ * receive on an fd watch, reconnect with exponential backoff forever.
  */
 #include "knx_link.h"
 
 #include <eibclient.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 /* How long a send or the group-socket handshake may block before the link is
  * declared broken. */
 #define KNX_SEND_TIMEOUT_MS 200
 #define KNX_OPEN_TIMEOUT_MS 5000
+/* How long a TCP connect to an ip: URL may take (the kernel's own limit is
+ * about two minutes, which would hold a pool thread that long). */
+#define KNX_CONNECT_TIMEOUT_MS 3000
 /* Telegrams handled per readiness callback before yielding to the loop (the
  * watch is level-triggered, so the rest is read on the next iteration). */
 #define KNX_RX_BUDGET 256
@@ -25,7 +33,7 @@
 typedef enum link_state {
     LINK_IDLE,       /* not started, or stopped */
     LINK_WAITING,    /* waiting for the retry timer */
-    LINK_CONNECTING, /* the connect job is on the worker */
+    LINK_CONNECTING, /* a connect job is on the pool */
     LINK_UP          /* group socket open, watch running */
 } link_state_t;
 
@@ -40,15 +48,20 @@ struct knx_link {
     EIBConnection *con;
     lgw_watch_t *watch;
     lgw_timer_t *retry;
-    lgw_worker_t *worker;
     unsigned gen;        /* bumped on every disconnect, to notice it from inside callbacks */
     unsigned failures;   /* failed attempts in the current outage */
-
-    /* written by the connect job on the worker, read by its after callback */
-    EIBConnection *job_con;
-    int job_errno;
-    const char *job_step;
+    unsigned attempt;    /* id of the connect job whose result is wanted */
 };
+
+/* One connection attempt: filled on a pool thread, read by its after callback. */
+typedef struct connect_job {
+    knx_link_t *link;
+    char *url;
+    unsigned attempt;
+    EIBConnection *con;
+    int err;
+    const char *step;
+} connect_job_t;
 
 /* ---- SIGPIPE: a write to a socket knxd closed must not kill the daemon ---- */
 
@@ -85,44 +98,95 @@ static void set_timeout(int fd, int opt, int ms)
 
 static void schedule_retry(knx_link_t *link);
 
-/* Worker thread: the blocking part of connecting. */
+/*
+ * For "ip:HOST[:PORT]" URLs: a TCP connect bounded by KNX_CONNECT_TIMEOUT_MS,
+ * so an unreachable host fails in seconds instead of the kernel's minutes.
+ * Returns 0 when the port accepts connections, else an errno value.
+ */
+static int probe_tcp(const char *url)
+{
+    char host[256], port[16] = "6720";
+    const char *hp = url + 3;
+    const char *colon = strrchr(hp, ':');
+    size_t hl = colon ? (size_t)(colon - hp) : strlen(hp);
+    if (hl == 0 || hl >= sizeof host)
+        return EINVAL;
+    memcpy(host, hp, hl);
+    host[hl] = '\0';
+    if (colon)
+        snprintf(port, sizeof port, "%s", colon + 1);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+        return EHOSTUNREACH;
+    int err = ECONNREFUSED;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
+        if (err == EINPROGRESS) {
+            struct pollfd p = { fd, POLLOUT, 0 };
+            socklen_t len = sizeof err;
+            if (poll(&p, 1, KNX_CONNECT_TIMEOUT_MS) != 1)
+                err = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+                err = errno;
+        }
+        close(fd);
+        if (err == 0)
+            break;
+    }
+    freeaddrinfo(res);
+    return err;
+}
+
+/* Pool thread: the blocking part of connecting. */
 static void connect_work(void *data)
 {
-    knx_link_t *link = data;
+    connect_job_t *job = data;
     sigset_t old;
-    link->job_con = NULL;
-    link->job_errno = 0;
-    link->job_step = "connect";
-    EIBConnection *con = EIBSocketURL(link->url);
+    job->step = "connect";
+    if (strncmp(job->url, "ip:", 3) == 0 && (job->err = probe_tcp(job->url)) != 0)
+        return;
+    EIBConnection *con = EIBSocketURL(job->url);
     if (!con) {
-        link->job_errno = errno;
+        job->err = errno;
         return;
     }
     int fd = EIB_Poll_FD(con);
     set_timeout(fd, SO_SNDTIMEO, KNX_SEND_TIMEOUT_MS);
     set_timeout(fd, SO_RCVTIMEO, KNX_OPEN_TIMEOUT_MS);
-    link->job_step = "open group socket";
+    job->step = "open group socket";
     sigpipe_block(&old);
     int r = EIBOpen_GroupSocket(con, 0);
     int e = errno;
     sigpipe_restore(&old, r == -1 && e == EPIPE);
     if (r == -1) {
-        link->job_errno = e;
+        job->err = e;
         EIBClose(con);
         return;
     }
-    link->job_con = con;
+    job->con = con;
 }
 
 static void on_readable(lgw_watch_t *watch, int fd, int events, void *data);
 
-/* Loop thread: the connect job finished (or was cancelled by knx_link_stop). */
+/*
+ * Loop thread: a connect job finished, or was cancelled because the instance
+ * stops. The host runs this before the plugin's destroy, so the link is
+ * still there; a result nobody waits for any more is closed.
+ */
 static void connect_after(void *data, int status)
 {
-    knx_link_t *link = data;
-    EIBConnection *con = link->job_con;
-    link->job_con = NULL;
-    if (link->state != LINK_CONNECTING || status != LGW_OK) {
+    connect_job_t *job = data;
+    knx_link_t *link = job->link;
+    EIBConnection *con = job->con;
+    bool wanted = status == LGW_OK && link->state == LINK_CONNECTING && job->attempt == link->attempt;
+    int err = job->err;
+    const char *step = job->step;
+    free(job->url);
+    free(job);
+    if (!wanted) {
         if (con)
             EIBClose(con);
         return;
@@ -130,8 +194,8 @@ static void connect_after(void *data, int status)
     if (!con) {
         link->failures++;
         lgw_log(link->inst, link->failures == 1 ? LGW_LOG_WARN : LGW_LOG_DEBUG,
-                "knxd at %s: %s failed: %s; retrying in %u ms", link->url, link->job_step,
-                strerror(link->job_errno), (unsigned)link->backoff_ms);
+                "knxd at %s: %s failed: %s; retrying in %u ms", link->url, step, strerror(err),
+                (unsigned)link->backoff_ms);
         schedule_retry(link);
         return;
     }
@@ -159,8 +223,17 @@ static void connect_after(void *data, int status)
 
 static void start_connect(knx_link_t *link)
 {
+    connect_job_t *job = calloc(1, sizeof *job);
     link->state = LINK_CONNECTING;
-    if (lgw_worker_submit(link->worker, connect_work, connect_after, link) != LGW_OK) {
+    if (job) {
+        job->link = link;
+        job->url = strdup(link->url);
+        job->attempt = ++link->attempt;
+    }
+    if (!job || !job->url || lgw_work_submit(link->inst, connect_work, connect_after, job) != LGW_OK) {
+        if (job)
+            free(job->url);
+        free(job);
         lgw_log(link->inst, LGW_LOG_ERROR, "knxd at %s: cannot queue a connection attempt; retrying", link->url);
         schedule_retry(link);
     }
@@ -277,9 +350,7 @@ int knx_link_start(knx_link_t *link)
         return LGW_OK;
     if (!link->retry)
         link->retry = lgw_timer_new(link->inst, on_retry, link);
-    if (!link->worker)
-        link->worker = lgw_worker_new(link->inst, "knxd-connect");
-    if (!link->retry || !link->worker)
+    if (!link->retry)
         return LGW_ENOMEM;
     link->backoff_ms = link->min_ms;
     link->failures = 0;
@@ -291,11 +362,7 @@ void knx_link_stop(knx_link_t *link)
 {
     if (!link)
         return;
-    link->state = LINK_IDLE; /* connect_after sees this and closes what the job opened */
-    if (link->worker) {
-        lgw_worker_free(link->worker);
-        link->worker = NULL;
-    }
+    link->state = LINK_IDLE; /* a connect job still running is not waited for: its after closes it */
     if (link->retry) {
         lgw_timer_free(link->retry);
         link->retry = NULL;

@@ -3,7 +3,10 @@
  * event loop, reconnected with exponential backoff forever.
  *
  * - Connecting (EIBSocketURL + EIBOpen_GroupSocket) blocks, so it runs as a
- *   job on a dedicated lgw_worker_t; stopping the link waits for that job.
+ *   job on the host's pool (lgw_work_submit). Stopping does not wait for it:
+ *   the host runs the job's `after` before the plugin's destroy, which is
+ *   why the link must only be freed in destroy. TCP connects to ip: URLs
+ *   are bounded to 3 s.
  * - Receiving never blocks: an lgw_watch_t on EIB_Poll_FD() reports
  *   readiness and EIB_Poll_Complete() is asked before every EIBGetGroup_Src(),
  *   which would block on a partly received packet otherwise.
@@ -45,13 +48,16 @@ knx_link_t *knx_link_new(lgw_instance_t *inst, const char *url, uint32_t min_ms,
 int knx_link_start(knx_link_t *link);
 
 /**
- * Disconnects and stops reconnecting; waits for a connect attempt in
- * progress. No event is delivered after it returns. The link may be started
- * again.
+ * Disconnects and stops reconnecting. No event is delivered after it
+ * returns; a connect attempt still running is discarded when it ends. The
+ * link may be started again.
  */
 void knx_link_stop(knx_link_t *link);
 
-/** Stops (if needed) and frees @p link. NULL is a no-op. */
+/**
+ * Stops (if needed) and frees @p link. NULL is a no-op. Only call it when no
+ * connect job can be outstanding: in the plugin's destroy callback.
+ */
 void knx_link_free(knx_link_t *link);
 
 /** True while the group socket is open. */

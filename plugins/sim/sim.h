@@ -3,10 +3,12 @@
  *
  * The sim plugin drives no real network: it pretends to. Each instance owns a
  * few *groups* of virtual devices, one group per model (thermometer, light,
- * power_meter). A group is also a polling group: ONE repeating timer reports
- * every device of the group, so the cost of a device is a few bytes of state
- * and a few hundred nanoseconds per report — the sim runs thousands of devices
- * at high rates for the benchmarks.
+ * power_meter). A group is polled by ONE repeating timer per slice of at most
+ * SIM_SLICE_MAX devices (so a group of 2,000 devices has one timer, never one
+ * per device); the slices' timers are staggered over the interval so that a
+ * huge group does not post all its reports in one loop turn. The cost of a
+ * device is a few bytes of state and a few hundred nanoseconds per report —
+ * the sim runs thousands of devices at high rates for the benchmarks.
  *
  * Map of the files (read them in this order to learn how to write a driver):
  *   sim_plugin.c        registration and lifecycle (create/start/stop/destroy)
@@ -35,6 +37,8 @@
 
 /** Longest id prefix accepted in the settings (ids are prefix + index). */
 #define SIM_PREFIX_MAX 24
+/** Most devices one timer reports per tick (bigger groups get several staggered timers). */
+#define SIM_SLICE_MAX 2000
 /** Room for an id: prefix, up to 10 digits of index, NUL. */
 #define SIM_ID_MAX (SIM_PREFIX_MAX + 11)
 
@@ -95,15 +99,25 @@ struct sim_group_conf {
     const lgw_config_t *prefix_node;  /**< for errors; valid during create only */
 };
 
-/** A polling group: the devices of one model and the one timer that reports them. */
+struct sim_group;
+
+/** Devices [begin, end) of a group and the one timer that reports them. */
+struct sim_slice {
+    struct sim_group *group;  /**< back pointer (the timer callback gets the slice) */
+    size_t begin, end;
+    lgw_timer_t *timer;       /**< fires every conf.interval_ms */
+    uint64_t last_tick_ms;    /**< monotonic time of the previous tick */
+};
+
+/** A polling group: the devices of one model, reported every conf.interval_ms. */
 struct sim_group {
-    struct sim *sim;                /**< back pointer (timer callbacks get the group) */
+    struct sim *sim;                /**< back pointer */
     const struct sim_model *model;  /**< behaviour of the devices */
     struct sim_group_conf conf;
     struct sim_device *devs;        /**< conf.count devices */
     char *ids;                      /**< conf.count ids, SIM_ID_MAX bytes apart */
-    lgw_timer_t *timer;             /**< reports every conf.interval_ms */
-    uint64_t last_tick_ms;          /**< monotonic time of the previous report */
+    struct sim_slice *slices;       /**< ceil(count / SIM_SLICE_MAX) slices */
+    size_t nslices;
 };
 
 /** How devices come into existence. */
@@ -165,9 +179,9 @@ int sim_models_declare(lgw_instance_t *inst);
 int sim_group_init(struct sim_group *g);
 /** Frees what sim_group_init() and sim_group_start() allocated. */
 void sim_group_free(struct sim_group *g);
-/** Creates and starts the group's report timer. */
+/** Creates and starts the group's report timers (one per slice, staggered). */
 int sim_group_start(struct sim_group *g);
-/** Stops the group's report timer (it may be started again). */
+/** Stops the group's report timers (they may be started again). */
 void sim_group_stop(struct sim_group *g);
 /** Id of device @p i of @p g. */
 static inline const char *sim_group_id(const struct sim_group *g, size_t i)

@@ -10,8 +10,9 @@
  *          default 45), threshold (°C, default 30).
  *
  * The values follow a mean-reverting random walk: each step keeps 80% of the
- * distance to the base and adds uniform noise of ±noise, so they wander
- * plausibly but never drift away.
+ * distance to the base and adds uniform noise of ±noise (±3·noise for the
+ * humidity, in %RH), so they wander plausibly but never drift away: the
+ * temperature stays within base ± 5·noise.
  */
 #include <string.h>
 

@@ -51,6 +51,11 @@ static void test_negotiation(void **state)
     assert_int_equal(errs.n, 5);
     assert_non_null(strstr(errs.msgs[4], "no_such_plugin.so: No such file or directory"));
 
+    assert_null(th_create(&t, "undef", "test_undefined", "", &errs)); /* RTLD_NOW: fails at load */
+    assert_int_equal(errs.n, 6);
+    assert_non_null(strstr(errs.msgs[5], "cannot load plugin"));
+    assert_non_null(strstr(errs.msgs[5], "undefined symbol: lgw_future_function"));
+
     /* the good instance kept running through all of that */
     th_run_until(&t, has_devices, &rec);
     assert_int_equal(rec.added, 2);

@@ -65,6 +65,7 @@ static void test_valid(void **state)
     assert_int_equal(s.read_timeout_ms, 2000);
     assert_int_equal(s.reconnect_min_ms, 500);
     assert_int_equal(s.reconnect_max_ms, 30000);
+    assert_int_equal(s.read_rate, 20);
     assert_false(s.learn);
     assert_int_equal(s.n_devices, 2);
 
@@ -155,6 +156,7 @@ static void test_errors(void **state)
                  "knx.conf:2: url 'tcp:1.2.3.4' must be \"local:/path/to/socket\" or \"ip:host[:port]\"");
     expect_error("  reconnect_min_ms = 5000;\n  reconnect_max_ms = 1000;\n",
                  "knx.conf:3: reconnect_max_ms must not be below reconnect_min_ms");
+    expect_error("  read_rate = 0;\n", "knx.conf:2: setting 'read_rate' must be between 1 and 1000, not 0");
     expect_error("  read_timeout_ms = 1.5;\n", "knx.conf:2: setting 'read_timeout_ms' must be an integer, not a number");
     expect_error("  devices = { };\n",
                  "knx.conf:2: devices must be a list ( { id = …; model = …; points = ( … ); }, … )");
@@ -194,6 +196,8 @@ static void test_errors(void **state)
     expect_error("  devices = ( { id = \"d1\"; model = \"m\"; } );\n", "knx.conf:2: missing required setting 'points'");
     expect_error("  devices = ( { id = \"d 1\"; model = \"m\"; points = ( { name = \"a\"; dpt = \"1\"; write = \"1/1\"; } ); } );\n",
                  "knx.conf:2: device id 'd 1' must be 1..64 of A-Z a-z 0-9 - _ . : @");
+    expect_error("  devices = ( { id = \"d1\"; model = \"1m.x\"; points = ( { name = \"a\"; dpt = \"1\"; write = \"1/1\"; } ); } );\n",
+                 "knx.conf:2: model name '1m.x' must be a letter followed by up to 63 of A-Z a-z 0-9 - _");
     expect_error("  devices = ( { id = \"d1\"; model = \"m\"; address = \"1/1/1\";\n"
                  "                points = ( { name = \"a\"; dpt = \"1\"; write = \"1/1\"; } ); } );\n",
                  "knx.conf:2: '1/1/1' is not an individual address (area.line.device, up to 15.15.255)");

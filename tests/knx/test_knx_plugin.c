@@ -127,8 +127,10 @@ static const gw_hub_consumer_t consumer = {
 
 static void on_done(void *data, int code, const char *message, const lgw_value_t *output)
 {
-    (void)output;
-    logline(data, "done %d%s%s", code, message ? " " : "", message ? message : "");
+    char json[256] = "";
+    if (output && lgw_value_count(output) > 0)
+        lgw_value_to_string(output, json, sizeof json);
+    logline(data, "done %d%s%s%s%s", code, message ? " " : "", message ? message : "", json[0] ? " " : "", json);
 }
 
 /* ---- the bus side ------------------------------------------------------------------ */
@@ -251,7 +253,7 @@ static void start_plugin(h_t *h, const char *url, const char *extra)
     char text[4096];
     snprintf(text, sizeof text,
              "settings = {\n  url = \"%s\";\n  reconnect_min_ms = 50;\n  reconnect_max_ms = 400;\n"
-             "  read_timeout_ms = 400;\n%s%s};\n",
+             "  read_timeout_ms = 400;\n  read_rate = 200;\n%s%s};\n",
              url, extra ? extra : "", DEVICES);
     assert_int_equal(gw_cfgdoc_load_string(&h->doc, "knx.conf", text, &h->errs), LGW_OK);
     h->doc_loaded = true;
@@ -419,6 +421,43 @@ static void test_tx(void **state)
     assert_false(has_prefix(h, mark, "bus write 3/0/"));
 }
 
+/* Property reads become GroupValue_Read; the answers complete the request. */
+static void test_read(void **state)
+{
+    h_t *h = *state;
+    respond(h, "1/1/2", (const uint8_t[]){ 0x00, 0x41 }, 2);
+    respond(h, "3/0/1", (const uint8_t[]){ 0x00, 0x40, 0x0c, 0x1a }, 4);
+    start_plugin(h, h->knxd.url, NULL);
+    assert_true(wait_line(h, 0, "online light-1 1"));
+
+    size_t mark = h->n_lines;
+    lgw_value_t *names = lgw_value_new_array();
+    lgw_value_array_append(names, lgw_value_new_text("power"));
+    gw_hub_read(h->host.hub, "knx", "light-1", names, on_done, h);
+    lgw_value_free(names);
+    assert_true(wait_line(h, mark, "bus read 1/1/2 0000"));
+    assert_true(wait_line(h, mark, "done 200 {\"power\":true}"));
+
+    mark = h->n_lines;
+    names = lgw_value_new_array();
+    lgw_value_array_append(names, lgw_value_new_text("temp"));
+    lgw_value_array_append(names, lgw_value_new_text("color"));
+    gw_hub_read(h->host.hub, "knx", "sensor-1", names, on_done, h);
+    lgw_value_free(names);
+    /* temp answers, color (3/0/3) does not: the request fails after read_timeout_ms
+     * (the host passes on what was read) */
+    assert_true(wait_line(h, mark, "bus read 3/0/3 0000"));
+    assert_true(wait_line(h, mark, "done 100003 no answer from the bus for point 'color' within 400 ms {\"temp\":21}"));
+
+    mark = h->n_lines;
+    names = lgw_value_new_array();
+    lgw_value_array_append(names, lgw_value_new_text("scene"));
+    gw_hub_read(h->host.hub, "knx", "light-1", names, on_done, h);
+    lgw_value_free(names);
+    assert_true(wait_line(h, mark, "done 460 point 'scene' cannot be read from the bus (no read access or no state "
+                                   "or write address)"));
+}
+
 /* No answer to reads within read_timeout_ms → offline; the next telegram → online. */
 static void test_offline(void **state)
 {
@@ -514,6 +553,20 @@ static void test_not_connected(void **state)
     assert_false(has_prefix(h, 0, "bus "));
 }
 
+/* Stopping while a connection attempt is still running (a TEST-NET address that
+ * never answers, or fails at once): the stop completes and nothing leaks. */
+static void test_stop_while_connecting(void **state)
+{
+    h_t *h = *state;
+    start_plugin(h, "ip:192.0.2.1:6720", NULL);
+    assert_true(wait_line(h, 0, "add light-1 dimmer"));
+    gw_instance_stop(h->inst, on_stopped, h);
+    h->inst = NULL;
+    for (int i = 0; i < 600 && !h->stopped; i++) /* at most the 3 s connect limit */
+        run_once(h);
+    assert_true(h->stopped);
+}
+
 /* The ip:HOST:PORT form of the URL (knxd -i on a free loopback port). */
 static void test_ip_url(void **state)
 {
@@ -531,10 +584,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_on_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tx, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_learn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_connected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_while_connecting, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ip_url, setup_tcp, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -456,6 +456,44 @@ static void test_requests(void **state)
     config_destroy(&cfg);
 }
 
+/* A bool point mapped to an enum with the list form (true/false point values). */
+static void test_bool_point_map(void **state)
+{
+    (void)state;
+    config_t cfg;
+    config_init(&cfg);
+    assert_true(config_read_string(&cfg, "models = { sw = { product_key = \"a1ThermoPK\";\n"
+                                         "  points = ( { point = \"auto\"; property = \"Mode\"; "
+                                         "map = ( (true, 0), (false, 1) ); } ); }; };"));
+    int n = -1;
+    gw_tsl_mapping_t *map = gw_tsl_mapping_parse(config_lookup(&cfg, "models"), models, NULL, NULL, &n);
+    assert_int_equal(n, 0);
+    const gw_tsl_model_map_t *mm = gw_tsl_mapping_model(map, "sw");
+    static const gw_tsl_dev_point_t pts[] = { { "auto", LGW_TYPE_BOOL, LGW_ACCESS_RW } };
+    gw_tsl_dev_model_t dm = { "sw", 1, pts, 0, NULL, 0, NULL };
+    assert_int_equal(gw_tsl_mapping_check_device(map, &dm, NULL, NULL), 0);
+    up(mm, "auto", lgw_value_new_bool(true), 0, "0");
+    up(mm, "auto", lgw_value_new_bool(false), 0, "1");
+    up(mm, "auto", lgw_value_new_int(1), 6309, "not in the map");
+    down(mm, "Mode", "1", 0, LGW_TYPE_BOOL, "false");
+    down(mm, "Mode", "5", 6309, 0, "5 has no point value in the map");
+    gw_tsl_mapping_free(map);
+    config_destroy(&cfg);
+
+    /* a bool point cannot take a map written for integers */
+    config_init(&cfg);
+    assert_true(config_read_string(&cfg, "models = { sw = { product_key = \"a1ThermoPK\";\n"
+                                         "  points = ( { point = \"auto\"; property = \"Mode\"; "
+                                         "map = ( (1, 0), (0, 1) ); } ); }; };"));
+    map = gw_tsl_mapping_parse(config_lookup(&cfg, "models"), models, NULL, NULL, &n);
+    errlist_t errs = { .n = 0 };
+    assert_int_equal(gw_tsl_mapping_check_device(map, &dm, collect, &errs), 1);
+    assert_string_equal(errs.lines[0], "<config>:2: point 'auto' (bool) cannot map to property 'Mode' (enum): the "
+                                       "map's point values do not have the point's type");
+    gw_tsl_mapping_free(map);
+    config_destroy(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +503,7 @@ int main(void)
         cmocka_unit_test(test_conversions),
         cmocka_unit_test(test_conversions_typed),
         cmocka_unit_test(test_requests),
+        cmocka_unit_test(test_bool_point_map),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

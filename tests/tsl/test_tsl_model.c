@@ -234,6 +234,89 @@ static void test_minimal_and_lenient_specs(void **state)
     gw_tsl_model_free(m);
 }
 
+/* Random mutations of a valid model: each is either loaded or refused with a message, never a crash. */
+static uint32_t rng = 88172645u;
+static uint32_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+static json_t *random_scalar(void)
+{
+    switch (rnd() % 6) {
+    case 0: return json_null();
+    case 1: return json_true();
+    case 2: return json_integer((json_int_t)(int32_t)rnd());
+    case 3: return json_string("x y");
+    case 4: return json_string("-1");
+    default: return json_array();
+    }
+}
+
+/* Mutates a random node below @p j (depth-first random walk). */
+static void mutate(json_t *j)
+{
+    for (int depth = 0; depth < 12; depth++) {
+        size_t n = json_is_object(j) ? json_object_size(j) : json_is_array(j) ? json_array_size(j) : 0;
+        if (n == 0)
+            return;
+        size_t pick = rnd() % n;
+        json_t *child;
+        const char *key = NULL;
+        if (json_is_object(j)) {
+            void *it = json_object_iter(j);
+            for (size_t i = 0; i < pick; i++)
+                it = json_object_iter_next(j, it);
+            key = json_object_iter_key(it);
+            child = json_object_iter_value(it);
+        } else {
+            child = json_array_get(j, pick);
+        }
+        if ((json_is_object(child) || json_is_array(child)) && rnd() % 3) {
+            j = child;
+            continue;
+        }
+        int op = (int)(rnd() % 3);
+        if (op == 0 && key)
+            json_object_del(j, key);
+        else if (op == 0)
+            json_array_remove(j, pick);
+        else if (key)
+            json_object_set_new(j, key, random_scalar());
+        else
+            json_array_set_new(j, pick, random_scalar());
+        return;
+    }
+}
+
+static void test_mutated_models(void **state)
+{
+    (void)state;
+    json_t *base = json_load_file(TSL_TEST_DATA "/models/thermo.json", 0, NULL);
+    assert_non_null(base);
+    int loaded = 0, refused = 0;
+    for (int i = 0; i < 3000; i++) {
+        json_t *j = json_deep_copy(base);
+        for (uint32_t k = 1 + rnd() % 3; k > 0; k--)
+            mutate(j);
+        char err[512] = "";
+        gw_tsl_model_t *m = gw_tsl_model_parse(j, "m.json", err, sizeof err);
+        if (m) {
+            loaded++;
+            gw_tsl_model_free(m);
+        } else {
+            refused++;
+            assert_true(strncmp(err, "m.json: ", 8) == 0);
+        }
+        json_decref(j);
+    }
+    assert_true(loaded > 0 && refused > 0);
+    json_decref(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_models_dir),
         cmocka_unit_test(test_bad_models),
         cmocka_unit_test(test_minimal_and_lenient_specs),
+        cmocka_unit_test(test_mutated_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,17 +173,8 @@ static json_t *prop_set(const json_t *req, const emu_conn_t *admin, const char *
     json_t *params = json_object_get(req, "params");
     if (!dev) return err;
     if (!json_is_object(params) || !json_object_size(params)) return fail("params must be a non-empty JSON object%s", "");
-    const json_t *tsl = json_object_get(emu_product(jstr(dev, "productKey")), "tsl");
-    if (json_is_object(tsl)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(params, k, v) {
-            const json_t *def = emu_tsl_property(tsl, k);
-            if (!def) return fail("property %s is not in the TSL", k);
-            if (jstr(def, "accessMode") && !strchr(jstr(def, "accessMode"), 'w')) return fail("property %s is read-only", k);
-            if (emu_tsl_check(json_object_get(def, "dataType"), v)) return fail("value of %s does not match the TSL", k);
-        }
-    }
+    char msg[400];
+    if (emu_tsl_property_set(jstr(dev, "productKey"), params, msg, sizeof msg)) return fail("refused by the TSL: %s", msg);
     emu_conn_t *c = emu_route(key);
     if (!c) return fail("device %s is offline", key);
     emu_next_id(id);
@@ -204,13 +195,11 @@ static json_t *service_invoke(const json_t *req, const emu_conn_t *admin, const 
     if (!dev) return err;
     if (!valid_ident(sid)) return fail("service identifier must be letters, digits, _ or -%s", "");
     if (params && !json_is_object(params)) return fail("params must be a JSON object%s", "");
-    const json_t *tsl = json_object_get(emu_product(jstr(dev, "productKey")), "tsl");
-    if (json_is_object(tsl)) {
-        const json_t *svc = emu_tsl_service(tsl, sid);
-        if (!svc) return fail("service %s is not in the TSL", sid);
-        if (params && emu_tsl_check_params(json_object_get(svc, "inputData"), params))
-            return fail("input of %s does not match the TSL", sid);
-    }
+    char msg[400];
+    json_t *empty = json_object();
+    int code = emu_tsl_service_input(jstr(dev, "productKey"), sid, params ? params : empty, msg, sizeof msg);
+    json_decref(empty);
+    if (code) return fail("refused by the TSL: %s", msg);
     emu_conn_t *c = emu_route(key);
     if (!c) return fail("device %s is offline", key);
     emu_next_id(id);

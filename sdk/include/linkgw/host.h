@@ -140,7 +140,10 @@ typedef void (*lgw_after_fn)(void *data, int status);
 /**
  * Runs @p work on the host's shared thread pool, then @p after (may be NULL)
  * on the loop thread. Jobs of the shared pool run concurrently and in no
- * particular order. Loop thread.
+ * particular order. When the instance stops, jobs that have not started are
+ * cancelled (their @p after runs with LGW_ECANCELED) and running ones are
+ * waited for: every @p after has run before the plugin's destroy callback is
+ * called, so destroy may free what the jobs use. Loop thread.
  */
 LGW_HOST_API int lgw_work_submit(lgw_instance_t *inst, lgw_work_fn work, lgw_after_fn after, void *data);
 
@@ -258,8 +261,12 @@ LGW_HOST_API int lgw_report_add_value(lgw_report_t *report, const char *name, lg
 /**
  * Hands the report to the host and frees it. The host maps, validates and
  * forwards the values (or journals them while the cloud is unreachable). Any
- * thread. Returns LGW_OK or LGW_ESTATE when the instance is stopping (the
- * report is freed in every case).
+ * thread. Returns LGW_OK; LGW_ESTATE once the instance's stop callback has
+ * returned (reports made inside stop are still accepted); or
+ * LGW_EBUSY when the host is overloaded (too many reports waiting for the
+ * loop): the report is dropped and the host counts and logs the drops. The
+ * report is freed in every case. Pace your reports (one per poll cycle of a
+ * device) rather than retrying at once on LGW_EBUSY.
  */
 LGW_HOST_API int lgw_report_commit(lgw_report_t *report);
 /** Frees a report without sending it. */

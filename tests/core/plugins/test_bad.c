@@ -4,6 +4,8 @@
  *   BAD_ABI_MINOR   needs a minor newer than the host implements
  *   BAD_NO_REGISTER does not export lgw_plugin_register
  *   BAD_NO_STOP     does not register the required stop callback
+ *   BAD_UNDEFINED   calls a host function this host does not have (as a
+ *                   plugin built against a newer SDK would, without checking)
  */
 #include <linkgw/linkgw.h>
 
@@ -32,7 +34,12 @@ static int b_create(lgw_instance_t *i, const lgw_config_t *s, void **d)
     *d = NULL;
     return LGW_OK;
 }
+#ifdef BAD_UNDEFINED
+extern int lgw_future_function(void);
+static int b_start(void *d) { (void)d; return lgw_future_function(); }
+#else
 static int b_start(void *d) { (void)d; return LGW_OK; }
+#endif
 static void b_stop(void *d) { (void)d; }
 static void b_destroy(void *d) { (void)d; }
 
