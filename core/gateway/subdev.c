@@ -164,6 +164,7 @@ void sd_cloud_deleted(gw_subdev_t *m, sd_dev_t *d, const char *why)
     sd_set_logged_in(m, d, false);
     remove_from_network(m, d);
     m->stats.cloud_deleted++;
+    m->add_paused_until = 0; /* room in the topology again */
     sd_maybe_drop(m, d);
 }
 
@@ -186,6 +187,7 @@ static void local_delete(gw_subdev_t *m, sd_dev_t *d, bool remove_network)
     d->present = false;
     d->online = false;
     m->stats.local_deleted++;
+    m->add_paused_until = 0;
     sd_maybe_drop(m, d);
     sd_kick(m);
 }

@@ -88,12 +88,15 @@ static int offender_code(const gw_cloud_reply_t *r, const sd_dev_t *d, bool *lis
     return 0;
 }
 
+/* Records a platform cap (428/6400) for `linkgwctl status`; logs at most once a minute per code. */
 static void record_cap(gw_subdev_t *m, int code, const char *what)
 {
+    int64_t now = sd_wall_ms();
+    if (code != m->stats.last_cap_code || now - m->stats.last_cap_ms > 60000)
+        GW_ERROR("subdev", "platform limit reached (code %d): %s", code, what);
     m->stats.last_cap_code = code;
-    m->stats.last_cap_ms = sd_wall_ms();
+    m->stats.last_cap_ms = now;
     snprintf(m->stats.last_cap_msg, sizeof m->stats.last_cap_msg, "%s", what);
-    GW_ERROR("subdev", "platform limit reached (code %d): %s", code, what);
 }
 
 /* What a platform error code means for @p d after a request of kind @p op. */
@@ -103,11 +106,11 @@ static void fail_dev(gw_subdev_t *m, sd_dev_t *d, int op, int code, uint64_t now
     switch (code) {
     case 428:
         record_cap(m, 428, "too many sub-devices online under this gateway; logins wait");
-        d->retry_at = now + RETRY_LIMIT_MS;
+        m->login_paused_until = now + RETRY_LIMIT_MS;
         break;
     case 6400:
         record_cap(m, 6400, "too many sub-devices in this gateway's topology; topo/add waits");
-        d->retry_at = now + RETRY_LIMIT_MS;
+        m->add_paused_until = now + RETRY_LIMIT_MS;
         break;
     case 429:
         m->stats.throttled++;
@@ -184,6 +187,9 @@ static bool batch_outcome(req_ctx_t *c, int status, const gw_cloud_reply_t *r, c
             offender_code(r, d, &listed);
     }
     GW_WARN("subdev", "%s of %zu device(s) refused: %d %s", what, c->n, r->code, r->message ? r->message : "");
+    if (!listed && c->n > 1 && (r->code == 428 || r->code == 6400))
+        record_cap(m, r->code, r->code == 428 ? "too many sub-devices online under this gateway: logging in one by one"
+                                              : "too many sub-devices in this gateway's topology: adding one by one");
     for (size_t i = 0; i < c->n; i++) {
         sd_dev_t *d = ctx_dev(c, i);
         if (!d)
@@ -194,8 +200,8 @@ static bool batch_outcome(req_ctx_t *c, int status, const gw_cloud_reply_t *r, c
             fail_dev(m, d, c->op, code, now);
         else if (listed)
             d->retry_at = 0;                         /* innocent bystander */
-        else if (c->n > 1 && r->code != 428 && r->code != 6400 && r->code != 429)
-            d->solo = true;                          /* find the culprit */
+        else if (c->n > 1 && r->code != 429)
+            d->solo = true;                          /* find the culprit, or fill up to a cap */
         else
             fail_dev(m, d, c->op, r->code, now);
     }
@@ -600,6 +606,11 @@ static void pump_add(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
     if (m->add_inflight)
         return;
+    if (now < m->add_paused_until) {
+        if (m->add_paused_until < *wake)
+            *wake = m->add_paused_until;
+        return;
+    }
     sd_dev_t *devs[SD_BATCH_TOPO];
     size_t n = collect(m, want_add, false, devs, SD_BATCH_TOPO, now, wake);
     if (!n)
@@ -700,6 +711,11 @@ static void window_add(gw_subdev_t *m, uint64_t now, unsigned n)
 
 static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
+    if (now < m->login_paused_until) {
+        if (m->login_paused_until < *wake)
+            *wake = m->login_paused_until;
+        return;
+    }
     while (m->login_inflight < SD_LOGIN_INFLIGHT) {
         /* fill batches: wait for min(candidates, 50, a quarter second of rate) free entries */
         sd_dev_t *probe[SD_BATCH_LOGIN];
@@ -780,6 +796,7 @@ static void on_logout(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, voi
         bool listed = false;
         if (d && (ok || (r && offender_code(r, d, &listed) == 520))) {
             d->retry_at = 0;
+            m->login_paused_until = 0; /* room under the online cap again */
             if (ok)
                 m->stats.logouts++;
             sd_set_logged_in(m, d, false);

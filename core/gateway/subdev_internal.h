@@ -75,6 +75,8 @@ struct gw_subdev {
     bool del_solo;                 /* topo/delete one device per request (a batch failed) */
     unsigned reg_inflight, add_inflight, login_inflight, logout_inflight, del_inflight;
     uint64_t del_retry_at, topo_get_retry_at;
+    uint64_t add_paused_until;     /* 6400: the topology is full (until a device leaves it, or 60 s) */
+    uint64_t login_paused_until;   /* 428: too many online (until a logout, or 60 s) */
     unsigned login_rate;           /* at most this many login entries in any 1000 ms window */
     struct {                       /* batches sent in the last second (sliding window) */
         uint64_t at[SD_WINDOW_MAX];

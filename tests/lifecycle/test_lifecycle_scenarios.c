@@ -329,6 +329,42 @@ static void t_credentials_import_and_name_map(void **s)
     assert_int_equal(lc_gw_stop(&T), 0);
 }
 
+static bool cap_reported(lc_t *t, void *arg)
+{
+    json_t *st = lc_status(t);
+    bool ok = json_integer_value(json_object_get(json_object_get(st, "last_platform_limit"), "code")) ==
+              (json_int_t)(intptr_t)arg;
+    json_decref(st);
+    return ok;
+}
+
+/* The platform's topology cap (6400): as many as fit are added, the rest wait and it is reported. */
+static void t_topology_cap(void **s)
+{
+    (void)s;
+    lc_topology_cap = 2;
+    int rc = lc_setup(&T, 3, NULL);
+    lc_topology_cap = 0;
+    assert_int_equal(rc, 0);
+    assert_int_equal(lc_write_instance(&T, SIM3, KEYS), 0);
+    assert_int_equal(lc_gw_start(&T), 0);
+    assert_true(lc_wait(&T, topo_size, (void *)(intptr_t)2, WAIT_MS));
+    assert_true(lc_wait(&T, lc_pred_sessions, (void *)(intptr_t)2, WAIT_MS));
+    assert_true(lc_wait(&T, cap_reported, (void *)(intptr_t)6400, WAIT_MS));
+    assert_int_equal(lc_list_size(&T, "LocalDevList"), 3);
+    /* room again: a device deleted locally frees a place, the third one gets in */
+    json_t *d = lc_device(&T, "thermo-0");
+    const char *victim = d && lc_in_list(d, "LocalTopoList") ? "sim/thermo-0" : "sim/thermo-1";
+    json_decref(d);
+    json_decref(lc_ctl(&T, &rc, "delete", victim, NULL));
+    assert_int_equal(rc, 0);
+    assert_true(lc_wait(&T, removed_empty, NULL, WAIT_MS));
+    assert_true(lc_wait(&T, topo_size, (void *)(intptr_t)2, WAIT_MS));
+    assert_true(lc_wait(&T, lc_pred_sessions, (void *)(intptr_t)2, WAIT_MS));
+    assert_int_equal(lc_list_size(&T, "LocalDevList"), 2);
+    assert_int_equal(lc_gw_stop(&T), 0);
+}
+
 static void t_check_config_errors(void **s)
 {
     (void)s;
@@ -360,6 +396,7 @@ int main(void)
         cmocka_unit_test_teardown(t_new_devices_offline_then_connect, teardown),
         cmocka_unit_test_teardown(t_cloud_disable_enable_delete, teardown),
         cmocka_unit_test_teardown(t_credentials_import_and_name_map, teardown),
+        cmocka_unit_test_teardown(t_topology_cap, teardown),
         cmocka_unit_test_teardown(t_check_config_errors, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
