@@ -553,10 +553,12 @@ json_t *gw_subdev_devices_json(gw_subdev_t *m)
             json_array_append_new(lists, json_string("LocalDevList"));
         if (d->proxied)
             json_array_append_new(lists, json_string("LocalTopoList"));
+        const gw_hub_device_t *hd = d->present ? gw_hub_find(m->hub, d->instance, d->device_id) : NULL;
+        int64_t seen = hd ? hd->last_seen_ms : d->last_seen_ms;
         json_t *e = json_pack("{s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:I}", "instance", d->instance, "device_id",
                               d->device_id, "model", d->model, "lists", lists, "online", d->present && d->online,
                               "logged_in", d->logged_in, "disabled", d->disabled, "has_secret", d->has_cred,
-                              "last_seen_ms", (json_int_t)d->last_seen_ms);
+                              "last_seen_ms", (json_int_t)seen);
         if (d->ckey[0]) {
             json_object_set_new(e, "productKey", json_string(d->pk));
             json_object_set_new(e, "deviceName", json_string(d->dn));
