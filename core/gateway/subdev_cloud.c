@@ -906,7 +906,9 @@ static void on_state(gw_cloud_t *cl, gw_cloud_state_t st, void *data)
             sd_dev_t *d = gw_container_of(node, sd_dev_t, link);
             d->retry_at = 0;
             d->solo = false;
+            d->disabled = false; /* may have been enabled meanwhile: the login tells */
         }
+        m->add_paused_until = m->login_paused_until = 0;
         sd_kick(m);
     } else if (!up && m->connected) {
         m->connected = false;
