@@ -137,6 +137,12 @@ const gw_tsl_model_map_t *gw_gateway_model_map(gw_gateway_t *gw, const char *ins
     return gw_gwconf_model_map(instance, model);
 }
 
+const gw_tsl_models_t *gw_gateway_tsl_models(gw_gateway_t *gw)
+{
+    (void)gw;
+    return gw_gwconf_tsl_models();
+}
+
 /* ---- the core module ------------------------------------------------------------------ */
 
 static int module_init(void) { return gw_gwconf_register(); }
