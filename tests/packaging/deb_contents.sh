@@ -16,6 +16,10 @@ for f in usr/bin/linkgw "${PLUGINDIR#/}/sim.so" etc/linkgw/linkgw.conf etc/linkg
 done
 dpkg-deb -c "$core" | awk '{print $6}' | grep -Eq '^\./(usr/)?lib/systemd/system/linkgw\.service$' ||
   fail "linkgw lacks the systemd unit"
+if [ -d "${LINKGW_SOURCE_DIR:-/nonexistent}/tools/linkgwctl" ]; then
+  has_file "$core" usr/bin/linkgwctl || fail "linkgw lacks linkgwctl"
+  has_file "$core" usr/share/man/man1/linkgwctl.1.gz || fail "linkgw lacks linkgwctl(1)"
+fi
 has_file "$mb" "${PLUGINDIR#/}/modbus.so" || fail "linkgw-modbus lacks modbus.so"
 has_file "$knx" "${PLUGINDIR#/}/knx.so" || fail "linkgw-knx lacks knx.so"
 has_file "$dev" usr/include/linkgw/plugin.h || fail "linkgw-dev lacks the headers"

@@ -119,7 +119,7 @@ socat -u "ABSTRACT-RECV:$sock" "OPEN:$tmp/notify,creat,append" &
 receiver=$!
 pids+=("$receiver")
 for _ in $(seq 1 50); do grep -q "@$sock" /proc/net/unix && break; sleep 0.1; done
-setpriv --reuid=linkgw --regid=linkgw --init-groups touch /var/lib/linkgw/written-by-linkgw ||
+setpriv --reuid=linkgw --regid=linkgw --init-groups sh -c 'umask 077 && touch /var/lib/linkgw/written-by-linkgw' ||
   fail "user linkgw cannot write /var/lib/linkgw"
 NOTIFY_SOCKET="@$sock" setpriv --reuid=linkgw --regid=linkgw --init-groups \
   /usr/bin/linkgw -c /etc/linkgw/linkgw.conf >"$tmp/daemon.log" 2>&1 &
@@ -136,6 +136,10 @@ kill -TERM "$daemon"
 status=0; wait "$daemon" || status=$?
 wait_log "$tmp/notify" 'STOPPING=1' "$receiver"   # socat may write it after the daemon exited
 [ "$status" -eq 0 ] || { cat "$tmp/daemon.log"; fail "the daemon exited with $status"; }
+foreign=$(find /var/lib/linkgw ! -user linkgw)
+[ -z "$foreign" ] || fail "files in /var/lib/linkgw not owned by linkgw: $foreign"
+loose=$(find /var/lib/linkgw -type f -perm /077)   # the daemon runs with umask 022 here: its own 0600 discipline
+[ -z "$loose" ] || fail "state files readable by others: $loose"
 ok "daemon ran with the installed sim plugin: $(grep -c 'device added' "$tmp/daemon.log") devices; notify: $(tr -s '\n' ' ' <"$tmp/notify")"
 
 echo "== 5. the installed emulator"
@@ -169,6 +173,10 @@ if /usr/bin/linkgw -c "$tmp/cloud.conf" --check-config >"$tmp/cloud.check" 2>&1;
   wait_log "$tmp/cloud.log" 'INFO linkgw: running' "$d2"
   /usr/bin/alink-emu -p "$port" wait online a1TestPK01 gw01 --timeout 30 ||
     { tail -n 30 "$tmp/cloud.log"; fail "the installed daemon's gateway did not come online on the emulator"; }
+  if [ -x /usr/bin/linkgwctl ]; then
+    /usr/bin/linkgwctl -c "$tmp/cloud.conf" status || fail "linkgwctl status against the installed daemon failed"
+    ok "linkgwctl status answered by the installed daemon"
+  fi
   kill -TERM "$d2"; status=0; wait "$d2" || status=$?
   [ "$status" -eq 0 ] || { tail -n 30 "$tmp/cloud.log"; fail "daemon with cloud exited with $status"; }
   ok "the installed daemon's gateway a1TestPK01/gw01 came online on the installed emulator"
