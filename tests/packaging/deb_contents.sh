@@ -72,6 +72,13 @@ done
 grep -q '^u linkgw ' "$tmp/usr/lib/sysusers.d/linkgw.conf" || fail "sysusers entry"
 grep -q '^m linkgw dialout' "$tmp/usr/lib/sysusers.d/linkgw.conf" || fail "sysusers dialout membership"
 grep -q '^d /var/lib/linkgw 0700 linkgw linkgw' "$tmp/usr/lib/tmpfiles.d/linkgw.conf" || fail "tmpfiles entry"
+# The hardening as systemd rates it (lower is better; 10 = unprotected).
+if systemd-analyze security --offline=true "$unit" >"$tmp/security" 2>&1; then
+  level=$(sed -n 's/.*Overall exposure level for linkgw.service: \([0-9.]*\).*/\1/p' "$tmp/security")
+  [ -n "$level" ] || { cat "$tmp/security"; fail "no exposure level from systemd-analyze security"; }
+  awk -v l="$level" 'BEGIN { exit !(l <= 3.0) }' || { grep '✗' "$tmp/security"; fail "exposure level $level > 3.0"; }
+  echo "systemd-analyze security: exposure $level"
+fi
 ok "systemd unit, sysusers, tmpfiles"
 
 # Dependencies (dpkg-shlibdeps + declared).
