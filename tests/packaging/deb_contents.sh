@@ -72,6 +72,23 @@ done
 grep -q '^u linkgw ' "$tmp/usr/lib/sysusers.d/linkgw.conf" || fail "sysusers entry"
 grep -q '^m linkgw dialout' "$tmp/usr/lib/sysusers.d/linkgw.conf" || fail "sysusers dialout membership"
 grep -q '^d /var/lib/linkgw 0700 linkgw linkgw' "$tmp/usr/lib/tmpfiles.d/linkgw.conf" || fail "tmpfiles entry"
+# sysusers.d / tmpfiles.d entries applied by systemd's own tools to a scratch
+# root holding a copy of this system's user database.
+if command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null && [ "$(id -u)" -eq 0 ]; then
+  root="$tmp/root"
+  mkdir -p "$root/etc"
+  cp /etc/passwd /etc/group "$root/etc/"
+  for f in shadow gshadow; do [ -r "/etc/$f" ] && cp "/etc/$f" "$root/etc/"; done
+  systemd-sysusers --root="$root" "$tmp/usr/lib/sysusers.d/linkgw.conf" || fail "systemd-sysusers refuses the entry"
+  grep -q '^linkgw:x:[0-9]*:[0-9]*:[^:]*:/var/lib/linkgw:/usr/sbin/nologin$' "$root/etc/passwd" ||
+    fail "sysusers did not create the system user: $(grep linkgw "$root/etc/passwd")"
+  grep -q '^dialout:[^:]*:[0-9]*:\(.*,\)\?linkgw\(,.*\)\?$' "$root/etc/group" || fail "sysusers did not add linkgw to dialout"
+  systemd-tmpfiles --root="$root" --create "$tmp/usr/lib/tmpfiles.d/linkgw.conf" || fail "systemd-tmpfiles refuses the entry"
+  uid=$(grep '^linkgw:' "$root/etc/passwd" | cut -d: -f3)
+  [ "$(stat -c '%a %u' "$root/var/lib/linkgw")" = "700 $uid" ] ||
+    fail "tmpfiles made /var/lib/linkgw $(stat -c '%a %u' "$root/var/lib/linkgw"), not 700 $uid"
+  ok "sysusers/tmpfiles applied to a scratch root: user linkgw in dialout, /var/lib/linkgw 0700"
+fi
 # The hardening as systemd rates it (lower is better; 10 = unprotected).
 if systemd-analyze security --offline=true "$unit" >"$tmp/security" 2>&1; then
   level=$(sed -n 's/.*Overall exposure level for linkgw.service: \([0-9.]*\).*/\1/p' "$tmp/security")

@@ -46,5 +46,8 @@ ok "requirements"
 
 q --scripts "$core" | grep -q 'systemd-sysusers' || fail "%post does not create the user"
 q --scripts "$core" | grep -q 'disable --now linkgw.service' || fail "%preun does not stop the unit"
+if [ -d "${LINKGW_SOURCE_DIR:-/nonexistent}/packaging/rpm" ]; then
+  for f in "$LINKGW_SOURCE_DIR"/packaging/rpm/*.sh; do sh -n "$f" || fail "$f: syntax error"; done
+fi
 ok "scriptlets"
 echo "PASS"
