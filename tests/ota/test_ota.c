@@ -719,6 +719,84 @@ static void test_subdevices(void **state)
     free(img);
 }
 
+/* ---- gw_hub_ota() and the plugins' side, without a cloud */
+
+typedef struct hub_ota {
+    int done, code, progress[8], nprogress;
+    char message[200];
+} hub_ota_t;
+
+static void on_hub_progress(void *data, int percent, const char *message)
+{
+    hub_ota_t *h = data;
+    assert_non_null(message);
+    if (h->nprogress < 8)
+        h->progress[h->nprogress++] = percent;
+}
+
+static void on_hub_done(void *data, int code, const char *message, const lgw_value_t *output)
+{
+    (void)output;
+    hub_ota_t *h = data;
+    h->done++;
+    h->code = code;
+    snprintf(h->message, sizeof h->message, "%s", message ? message : "");
+}
+
+static bool hub_done(void *arg) { return ((hub_ota_t *)arg)->done > 0; }
+
+static bool has_firmware(void *arg)
+{
+    th_t *t = arg;
+    const gw_hub_device_t *d = gw_hub_find(t->host.hub, "sim", "light-0");
+    return d && d->firmware && !strcmp(d->firmware, "2.0");
+}
+
+/* The sim installs in steps with progress and reports the version; an ABI 1.0 plugin is "not supported". */
+static void test_hub_ota(void **state)
+{
+    (void)state;
+    th_t t;
+    th_open(&t);
+    gw_errors_t errs = {0};
+    lgw_instance_t *sim = th_create(&t, "sim", "sim", "light = { count = 1; interval_ms = 600000; };", &errs);
+    lgw_instance_t *legacy = th_create(&t, "legacy", "ota_legacy", "", &errs);
+    assert_int_equal(errs.n, 0);
+    assert_int_equal(gw_instance_start(sim), LGW_OK);
+    assert_int_equal(gw_instance_start(legacy), LGW_OK);
+    th_run_for(&t, 50);
+    const char *img = th_write(&t, "image.bin", "firmware");
+
+    hub_ota_t h = {0};
+    gw_hub_ota(t.host.hub, "sim", "light-0", "2.0", img, NULL, 60000, on_hub_progress, on_hub_done, &h);
+    th_run_until(&t, hub_done, &h);
+    assert_int_equal(h.code, LGW_REPLY_SUCCESS);
+    assert_int_equal(h.nprogress, 3);
+    assert_int_equal(h.progress[0], 25);
+    assert_int_equal(h.progress[1], 50);
+    assert_int_equal(h.progress[2], 75);
+    th_run_until(&t, has_firmware, &t);
+
+    h = (hub_ota_t){0};
+    gw_hub_ota(t.host.hub, "legacy", "d1", "2.0", img, NULL, 60000, on_hub_progress, on_hub_done, &h);
+    th_run_until(&t, hub_done, &h);
+    assert_int_equal(h.code, LGW_REPLY_REQUEST_ERROR);
+    assert_non_null(strstr(h.message, "not supported"));
+    assert_int_equal(h.nprogress, 0);
+
+    /* an install still running when the instance stops is answered, exactly once */
+    h = (hub_ota_t){0};
+    gw_hub_ota(t.host.hub, "sim", "light-0", "3.0", img, NULL, 60000, on_hub_progress, on_hub_done, &h);
+    gw_instance_stop(sim, NULL, NULL);
+    th_run_until(&t, hub_done, &h);
+    assert_int_equal(h.code, LGW_REPLY_REQUEST_ERROR);
+    th_run_for(&t, 50);
+    assert_int_equal(h.done, 1);
+    gw_instance_stop(legacy, NULL, NULL);
+    gw_errors_free(&errs);
+    th_close(&t);
+}
+
 /* Configuration errors are reported with file:line. */
 typedef struct errs {
     int n;
@@ -772,6 +850,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_hub_ota),
         cmocka_unit_test_setup_teardown(test_gateway_success, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_sign, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cut_and_resumed, fx_setup, fx_teardown),
