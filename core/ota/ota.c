@@ -113,8 +113,10 @@ static bool gateway_version(gw_ota_t *ota, char *out, size_t cap)
         snprintf(out, cap, "%s", ota->cfg.version);
         return true;
     }
-    if (!ota->cfg.version_file)
-        return false;
+    if (!ota->cfg.version_file) { /* nothing configured: the daemon's own version */
+        snprintf(out, cap, "%s", LINKGW_VERSION);
+        return true;
+    }
     FILE *f = fopen(ota->cfg.version_file, "re");
     if (!f) {
         GW_WARN("ota", "cannot read ota.version_file %s: %s", ota->cfg.version_file, strerror(errno));

@@ -38,15 +38,17 @@
 /** Settings of the `ota { ... }` group (strings owned). */
 typedef struct gw_ota_config {
     char *version;           /**< the gateway's firmware version, or NULL ... */
-    char *version_file;      /**< ... read from this file's first line (re-read on every connect) */
+    char *version_file;      /**< ... read from this file's first line (re-read on every connect);
+                                  neither: the daemon's own version (LINKGW_VERSION) */
     char *install_command;   /**< sh -c command for gateway images; NULL = gateway upgrades refused (-1) */
-    char *dir;               /**< download directory (created 0700); default <state_dir>/ota */
+    char *dir;               /**< download directory (created 0700); default <state_dir>/ota (required by gw_ota_new) */
     char *ca_file;           /**< PEM bundle for the download server; NULL = system trust store */
     int64_t max_size;        /**< bytes; larger images are refused (-2); default 64 MiB */
     unsigned retries;        /**< resumed attempts after a cut transfer; default 5 */
     unsigned retry_delay_ms; /**< pause before a resumed attempt; default 2000 */
     unsigned stall_timeout_s;   /**< abort an attempt without a byte for this long; default 60 */
-    unsigned install_timeout_s; /**< sub-device install / install command limit; default 1800 */
+    unsigned install_timeout_s; /**< how long a plugin may take to install; default 1800 (the
+                                     install command is never timed out: it must bound itself) */
 } gw_ota_config_t;
 
 void gw_ota_config_init(gw_ota_config_t *cfg);
@@ -54,7 +56,8 @@ void gw_ota_config_free(gw_ota_config_t *cfg);
 
 /**
  * Reads and validates the `ota` group @p group (may be NULL: defaults) into
- * @p cfg. @p state_dir gives the default `dir`. Errors go to @p err as
+ * @p cfg. @p state_dir gives the default `dir` (NULL: left unset for the
+ * caller to fill). Errors go to @p err as
  * (file, line, message) or, when @p err is NULL, to the log as
  * "file:line: message". Returns the number of errors (0 = usable).
  */
@@ -113,6 +116,19 @@ void gw_ota_on_session(void *ota, const char *pk, const char *dn, bool logged_in
 
 /** Copies the counters. */
 void gw_ota_get_stats(const gw_ota_t *ota, gw_ota_stats_t *out);
+
+/* ---- the daemon's wiring (ota_module.c, ota_subdev.c) ---- */
+
+/**
+ * The `ota` group of the last main-file load (registered by the `ota` core
+ * module; `dir` unset unless configured), or NULL when the file had none or
+ * it was invalid.
+ */
+const gw_ota_config_t *gw_ota_conf_current(void);
+
+typedef struct gw_subdev gw_subdev_t;
+/** The sub-device directory backed by the lifecycle manager @p m (core/gateway/subdev.h). */
+gw_ota_devices_t gw_ota_subdev_devices(gw_subdev_t *m);
 
 /** Number of tasks in progress. */
 unsigned gw_ota_active(const gw_ota_t *ota);

@@ -128,11 +128,9 @@ int gw_ota_config_parse(const config_setting_t *group, const char *state_dir, gw
     }
     if (cfg->version && cfg->version_file)
         report(&p, group, "set either ota.version or ota.version_file, not both");
-    if (!cfg->dir) {
-        if (!state_dir || asprintf(&cfg->dir, "%s/ota", state_dir) < 0) {
-            cfg->dir = NULL;
-            report(&p, group, "ota.dir is required when there is no state directory");
-        }
+    if (!cfg->dir && state_dir && asprintf(&cfg->dir, "%s/ota", state_dir) < 0) {
+        cfg->dir = NULL;
+        report(&p, group, "out of memory");
     }
     if (p.errors)
         gw_ota_config_free(cfg);
