@@ -1,4 +1,7 @@
 /* The tests' tiny HTTPS server; see https_server.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strcasestr */
+#endif
 #include "https_server.h"
 
 #include <arpa/inet.h>
