@@ -10,6 +10,7 @@
 #include "ota_fetch.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,18 +369,43 @@ static const char *jstr(const json_t *o, const char *k)
     return s && *s ? s : NULL;
 }
 
+/* Replaces every character but [A-Za-z0-9._-] by '_' (names become file names). */
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+            *s = '_';
+}
+
 /* The file of a task's image: <dir>/<pk>_<dn>_<module>_<version>_<sign prefix>.img (so a restart resumes it) */
 static char *image_path(gw_ota_t *ota, const char *pk, const char *dn, const char *module, const char *version,
                         const char *sign)
 {
     char name[256], *path = NULL;
     snprintf(name, sizeof name, "%s_%s_%s_%s_%.16s.img", pk, dn, module ? module : "default", version, sign);
-    for (char *p = name; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
-            *p = '_';
+    sanitize(name);
     if (asprintf(&path, "%s/%s", ota->cfg.dir, name) < 0)
         return NULL;
     return path;
+}
+
+/* Deletes partial images of older tasks of the same device and module (cancelled on the platform). */
+static void remove_stale(gw_ota_t *ota, const job_t *j)
+{
+    char prefix[200];
+    snprintf(prefix, sizeof prefix, "%s_%s_%s_", j->pk, j->dn, j->module ? j->module : "default");
+    sanitize(prefix);
+    const char *mine = strrchr(j->path, '/') + 1;
+    DIR *d = opendir(ota->cfg.dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && strcmp(e->d_name, mine) != 0 &&
+            unlinkat(dirfd(d), e->d_name, 0) == 0)
+            GW_DEBUG("ota", "removed the stale image %s", e->d_name);
+    }
+    closedir(d);
 }
 
 /*
@@ -508,6 +534,7 @@ static void handle_task(gw_ota_t *ota, const char *pk, const char *dn, const jso
     gw_list_push_back(&ota->jobs, &j->link);
     ota->stats.tasks++;
     GW_INFO("ota", "%s/%s: upgrade to %s (%lld bytes) from the cloud", pk, dn, version, (long long)size);
+    remove_stale(ota, j);
     j->sent_step = 1;
     send_progress(ota, pk, dn, module, 1, "downloading");
     if (start_download(j) != 0) {

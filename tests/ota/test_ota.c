@@ -539,6 +539,45 @@ static void test_cut_and_resumed(void **state)
     free(img);
 }
 
+/* With no retries left a cut is -2, but the partial file stays: the task pushed again continues it. */
+static void test_resume_next_task(void **state)
+{
+    fx_t *f = *state;
+    f->cfg.retries = 0;
+    size_t n = 120000;
+    unsigned char *img = image(n, 'F');
+    char sign[65], cert[400], key[400], url[200], stale[600];
+    digest_hex(img, n, false, sign);
+    f->hs.body = img;
+    f->hs.len = n;
+    f->hs.cut_at = 30000;
+    f->hs.cuts = 1;
+    snprintf(cert, sizeof cert, "%s/server.pem", f->certs);
+    snprintf(key, sizeof key, "%s/server.key", f->certs);
+    assert_int_equal(hs_start(&f->hs, cert, key), 0);
+    start_cloud(f);
+    /* a partial image of an older task of the same device: removed when a new task starts */
+    snprintf(stale, sizeof stale, "%s/" GW_PK "_" GW_DN "_default_1.5.0_0123456789abcdef.img", f->cfg.dir);
+    write_file(stale, "old", 3);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/fw.bin", f->hs.port);
+    push(f, GW_DN, url, "2.0.0", n, sign, "Md5");
+    waitfor_t w = {f, 0, 1};
+    th_run_until(&f->t, ota_failed, &w);
+    gw_ota_stats_t st;
+    gw_ota_get_stats(f->ota, &st);
+    assert_int_equal(st.last_step, -2);
+    assert_int_not_equal(access(stale, F_OK), 0);
+
+    push(f, GW_DN, url, "2.0.0", n, sign, "Md5"); /* what the platform does again on the next connect */
+    w = (waitfor_t){f, 1, 0};
+    th_run_until(&f->t, ota_succeeded, &w);
+    assert_int_equal(hs_requests(&f->hs), 2);
+    assert_int_equal(f->hs.range_from[1], 30000);
+    gw_ota_get_stats(f->ota, &st);
+    assert_int_equal(st.resumed, 1);
+    free(img);
+}
+
 /* Over ota.max_size: -2 before any byte is fetched; a server sending more than the task's size: -2 too. */
 static void test_too_large(void **state)
 {
@@ -854,6 +893,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_gateway_success, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_sign, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cut_and_resumed, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_next_task, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_too_large, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_untrusted_server, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_subdevices, fx_setup, fx_teardown),
