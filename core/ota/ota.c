@@ -353,11 +353,12 @@ static int start_download(job_t *j)
 
 /* ------------------------------------------------------------ tasks */
 
+/* The current (not superseded) job of a device and module, or NULL. */
 static job_t *find_job(gw_ota_t *ota, const char *pk, const char *dn, const char *module)
 {
     gw_list_foreach_safe(n, tmp, &ota->jobs) {
         job_t *j = gw_container_of(n, job_t, link);
-        if (!strcmp(j->pk, pk) && !strcmp(j->dn, dn) && same(j->module, module))
+        if (!j->superseded && !strcmp(j->pk, pk) && !strcmp(j->dn, dn) && same(j->module, module))
             return j;
     }
     return NULL;
@@ -452,7 +453,7 @@ static void handle_task(gw_ota_t *ota, const char *pk, const char *dn, const jso
     }
 
     job_t *old = find_job(ota, pk, dn, module);
-    if (old && !old->superseded && !strcmp(old->version, version) && !strcasecmp(old->sign, sign)) {
+    if (old && !strcmp(old->version, version) && !strcasecmp(old->sign, sign)) {
         GW_DEBUG("ota", "%s/%s: task for %s already in progress", pk, dn, version);
         return;
     }

@@ -72,7 +72,12 @@ static void serve(hs_t *s, int fd)
     else
         snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", s->len);
     size_t end = cut && s->cut_at > start ? s->cut_at : s->len;
-    if (write_all(ssl, head, strlen(head)) && write_all(ssl, s->body + start, end - start) && !cut)
+    size_t pause = s->stall_at > start && s->stall_at < end ? s->stall_at : start;
+    s->stall_at = 0; /* only once */
+    bool ok = write_all(ssl, head, strlen(head)) && write_all(ssl, s->body + start, pause - start);
+    while (ok && pause > start && !s->release && !s->stop)
+        usleep(10 * 1000);
+    if (ok && write_all(ssl, s->body + pause, end - pause) && !cut)
         SSL_shutdown(ssl);
     SSL_free(ssl); /* a cut connection just closes: the client sees a short body */
 }

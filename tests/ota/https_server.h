@@ -2,7 +2,8 @@
  * A tiny HTTPS file server for the OTA tests, on a thread of the test process
  * (OpenSSL, port 0 = a free loopback port with no race). It serves one
  * in-memory file on any path, honours "Range: bytes=N-" (206) and can cut the
- * first responses after a given offset, which `openssl s_server -WWW` cannot.
+ * first responses after a given offset or pause one until told, which
+ * `openssl s_server -WWW` cannot.
  * Every request's range start is recorded for the assertions.
  */
 #ifndef LINKGW_TESTS_OTA_HTTPS_SERVER_H
@@ -21,6 +22,8 @@ typedef struct hs {
     size_t len;
     size_t cut_at;      /* absolute offset where a cut response stops (0 = never cut) */
     int cuts;           /* how many responses are cut */
+    size_t stall_at;    /* the first response pauses at this offset until `release` (0 = never) */
+    volatile bool release;
     /* recorded (read under mu) */
     pthread_mutex_t mu;
     int nreq;

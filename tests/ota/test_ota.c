@@ -578,6 +578,53 @@ static void test_resume_next_task(void **state)
     free(img);
 }
 
+static bool first_request(void *arg) { return hs_requests(arg) >= 1; }
+
+/*
+ * A new task for a device whose download is still running replaces it (the
+ * old one ends silently); the same task pushed again while it runs is ignored.
+ */
+static void test_superseded(void **state)
+{
+    fx_t *f = *state;
+    size_t n = 80000;
+    unsigned char *img = image(n, 'F');
+    char sign[65], other[65], cert[400], key[400], url[200];
+    digest_hex(img, n, true, sign);
+    memset(other, 'a', 64);
+    other[64] = '\0';
+    f->hs.body = img;
+    f->hs.len = n;
+    f->hs.stall_at = 10000;
+    snprintf(cert, sizeof cert, "%s/server.pem", f->certs);
+    snprintf(key, sizeof key, "%s/server.key", f->certs);
+    assert_int_equal(hs_start(&f->hs, cert, key), 0);
+    start_cloud(f);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/fw.bin", f->hs.port);
+    push(f, GW_DN, url, "2.0.0", n, other, "SHA256"); /* its download stalls */
+    uv_timer_t tick;
+    uv_timer_init(&f->t.loop, &tick);
+    uv_timer_start(&tick, on_tick, 50, 50);
+    th_run_until(&f->t, first_request, &f->hs);
+    push(f, GW_DN, url, "3.0.0", n, sign, "SHA256");
+    push(f, GW_DN, url, "3.0.0", n, sign, "SHA256"); /* a repeat: ignored */
+    th_run_for(&f->t, 300);
+    f->hs.release = true;
+    waitfor_t w = {f, 1, 0};
+    th_run_until(&f->t, ota_succeeded, &w);
+    uv_close((uv_handle_t *)&tick, NULL);
+    gw_ota_stats_t st;
+    gw_ota_get_stats(f->ota, &st);
+    assert_int_equal(st.tasks, 2);
+    assert_int_equal(st.failed, 0); /* the replaced task reported nothing */
+    assert_int_equal(st.succeeded, 1);
+    char *v = read_text(f->cfg.version_file);
+    assert_non_null(v);
+    assert_string_equal(v, "3.0.0\n");
+    free(v);
+    free(img);
+}
+
 /* Over ota.max_size: -2 before any byte is fetched; a server sending more than the task's size: -2 too. */
 static void test_too_large(void **state)
 {
@@ -894,6 +941,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_bad_sign, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_cut_and_resumed, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_resume_next_task, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_superseded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_too_large, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_untrusted_server, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_subdevices, fx_setup, fx_teardown),
