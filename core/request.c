@@ -3,6 +3,7 @@
 #include "instance.h"
 #include "log.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,8 @@ struct lgw_request {
     gw_hub_progress_fn progress; /* or NULL */
     void *data;
     uint64_t serial;        /* names it in progress messages (which may outlive it) */
-    bool answered, completed;
+    bool answered;
+    _Atomic bool completed; /* lgw_request_done() called: the message is queued or delivered */
     uint64_t deadline;      /* loop time, ms */
     gw_list_t pending_link; /* in rq->pending while unanswered */
     gw_list_t inst_link;    /* in inst->requests until freed */
@@ -171,7 +173,7 @@ static void progress_deliver(gw_xmsg_t *m)
 
 LGW_HOST_API void lgw_request_progress(lgw_request_t *req, int percent, const char *message)
 {
-    if (!req || percent < 1 || percent > 100 || req->completed)
+    if (!req || percent < 1 || percent > 100 || atomic_load(&req->completed))
         return;
     size_t len = message ? strnlen(message, 255) : 0;
     progress_msg_t *p = malloc(sizeof *p + len + 1);
@@ -203,7 +205,7 @@ static void req_deliver(gw_xmsg_t *m)
 
 LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lgw_value_t *v)
 {
-    if (!req || !name || req->completed) {
+    if (!req || !name || atomic_load(&req->completed)) {
         lgw_value_free(v);
         return LGW_EINVAL;
     }
@@ -217,9 +219,8 @@ void gw_request_finish(lgw_request_t *req, int code, const char *message)
 
 LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *message)
 {
-    if (!req || req->completed)
+    if (!req || atomic_exchange(&req->completed, true))
         return;
-    req->completed = true;
     if (code < 0) { /* an lgw_result_t instead of a reply code: map it */
         if (!message)
             message = lgw_strerror(code);
@@ -252,6 +253,12 @@ void gw_requests_free_all(lgw_instance_t *inst)
 {
     gw_list_foreach_safe(node, tmp, &inst->requests) {
         lgw_request_t *req = gw_container_of(node, lgw_request_t, inst_link);
+        if (atomic_load(&req->completed)) {
+            /* its completion is still in a batch being delivered (a drain inside a drain): that frees it */
+            gw_list_remove(&req->inst_link);
+            req->inst = NULL;
+            continue;
+        }
         GW_DEBUG(inst->log_comp, "%s of '%s' never completed by the plugin", req->what, req->device_id);
         answer(req, LGW_REPLY_REQUEST_ERROR, "instance destroyed");
         req_free(req);
