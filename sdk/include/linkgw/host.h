@@ -263,7 +263,8 @@ LGW_HOST_API int lgw_report_add_value(lgw_report_t *report, const char *name, lg
 /**
  * Hands the report to the host and frees it. The host maps, validates and
  * forwards the values (or journals them while the cloud is unreachable). Any
- * thread. Returns LGW_OK; LGW_ESTATE when the instance is stopping; or
+ * thread. Returns LGW_OK; LGW_ESTATE once the instance's stop callback has
+ * returned (reports made inside stop are still accepted); or
  * LGW_EBUSY when the host is overloaded (too many reports waiting for the
  * loop): the report is dropped and the host counts and logs the drops. The
  * report is freed in every case. Pace your reports (one per poll cycle of a
