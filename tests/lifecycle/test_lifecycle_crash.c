@@ -155,9 +155,42 @@ static void t_kill9_mid_sync(void **s)
     assert_int_equal(lc_gw_stop(&T), 0);
 }
 
+static bool registered3(lc_t *t, void *arg)
+{
+    (void)arg;
+    return lc_counter(t, "registered") == 3;
+}
+
+/* Secrets from thing/sub/register survive a kill -9 right after they were stored: never requested again. */
+static void t_kill9_after_register(void **s)
+{
+    (void)s;
+    assert_int_equal(lc_setup(&T, 3, NULL), 0);
+    assert_int_equal(lc_write_instance(&T, "thermometer = { count = 3; interval_ms = 3600000; };",
+                                       "models = { thermometer = { product_key = \"" LC_SUB_PK "\"; }; };\n"
+                                       "subdevice = { register = true; };"),
+                     0);
+    assert_int_equal(lc_gw_start(&T), 0);
+    assert_true(lc_wait(&T, registered3, NULL, WAIT_MS));
+    lc_gw_kill(&T);
+    assert_int_equal(lc_gw_start(&T), 0);
+    assert_true(lc_wait(&T, consistent, (void *)(intptr_t)3, WAIT_MS));
+    assert_int_equal(lc_counter(&T, "registered"), 0);
+    json_t *r = lc_ctl(&T, NULL, "devices", NULL);
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(r, "devices"), i, d) {
+        assert_true(json_is_true(json_object_get(d, "has_secret")));
+        assert_null(json_object_get(d, "register_refused"));
+    }
+    json_decref(r);
+    assert_int_equal(lc_gw_stop(&T), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(t_kill9_after_register, teardown),
         cmocka_unit_test_teardown(t_kill9_mid_sync, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
