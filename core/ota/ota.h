@@ -54,6 +54,10 @@ typedef struct gw_ota_config {
 void gw_ota_config_init(gw_ota_config_t *cfg);
 void gw_ota_config_free(gw_ota_config_t *cfg);
 
+/** Receives one validation error about @p node (the setting, or the group); @p file may be NULL. */
+typedef void (*gw_ota_config_error_fn)(void *data, const config_setting_t *node, const char *file, int line,
+                                       const char *message);
+
 /**
  * Reads and validates the `ota` group @p group (may be NULL: defaults) into
  * @p cfg. @p state_dir gives the default `dir` (NULL: left unset for the
@@ -62,7 +66,7 @@ void gw_ota_config_free(gw_ota_config_t *cfg);
  * "file:line: message". Returns the number of errors (0 = usable).
  */
 int gw_ota_config_parse(const config_setting_t *group, const char *state_dir, gw_ota_config_t *cfg,
-                        gw_cloud_config_error_fn err, void *data);
+                        gw_ota_config_error_fn err, void *data);
 
 /**
  * The sub-device directory the OTA manager consults (the lifecycle's

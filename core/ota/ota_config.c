@@ -32,7 +32,7 @@ void gw_ota_config_free(gw_ota_config_t *cfg)
 }
 
 typedef struct parse_ctx {
-    gw_cloud_config_error_fn err;
+    gw_ota_config_error_fn err;
     void *data;
     int errors;
 } parse_ctx_t;
@@ -49,7 +49,7 @@ static void report(parse_ctx_t *p, const config_setting_t *s, const char *fmt, .
     int line = s ? (int)config_setting_source_line(s) : 0;
     p->errors++;
     if (p->err)
-        p->err(p->data, file, line, msg);
+        p->err(p->data, s, file, line, msg);
     else
         GW_ERROR("ota", "%s:%d: %s", file ? file : "(config)", line, msg);
 }
@@ -82,7 +82,7 @@ static bool get_int(parse_ctx_t *p, const config_setting_t *s, long long min, lo
 }
 
 int gw_ota_config_parse(const config_setting_t *group, const char *state_dir, gw_ota_config_t *cfg,
-                        gw_cloud_config_error_fn err, void *data)
+                        gw_ota_config_error_fn err, void *data)
 {
     gw_ota_config_init(cfg);
     parse_ctx_t p = {err, data, 0};

@@ -889,8 +889,9 @@ typedef struct errs {
     char msg[8][200];
 } errs_t;
 
-static void on_cfg_err(void *data, const char *file, int line, const char *message)
+static void on_cfg_err(void *data, const config_setting_t *node, const char *file, int line, const char *message)
 {
+    (void)node;
     errs_t *e = data;
     if (e->n < 8)
         snprintf(e->msg[e->n], sizeof e->msg[0], "%s:%d: %s", file ? file : "-", line, message);
