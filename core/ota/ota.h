@@ -6,8 +6,9 @@
  *    of `version_file`) is reported on /ota/device/inform/{pk}/{dn} after
  *    every connect; a sub-device's version (lgw_device_set_firmware, kept by
  *    the hub) when its session starts and whenever it changes.
- *  - Tasks: pushed on /ota/device/upgrade/{pk}/{dn} and pulled with
- *    thing/ota/firmware/get after every connect / sub-device login.
+ *  - Tasks: pushed on /ota/device/upgrade/{pk}/{dn} (also when a device comes
+ *    online) and, for the gateway, pulled with thing/ota/firmware/get after
+ *    every connect.
  *  - Download: HTTPS only, libcurl (OpenSSL) on a thread of its own per task,
  *    into `dir` with resume (Range) across cuts and restarts, capped at
  *    `max_size`, TLS verification always on (`ca_file` or the system store).
@@ -114,7 +115,7 @@ int gw_ota_start(gw_ota_t *ota);
 /**
  * A sub-device's session started or ended (gw_subdev_session_fn signature:
  * register it with gw_subdev_add_listener(m, gw_ota_on_session, ota)). On
- * login the sub-device's version is reported and its pending task pulled.
+ * login the sub-device's version (if its plugin reported one) is reported.
  */
 void gw_ota_on_session(void *ota, const char *pk, const char *dn, bool logged_in);
 
