@@ -424,6 +424,7 @@ static void handle_task(gw_ota_t *ota, const char *pk, const char *dn, const jso
     const char *module = jstr(data, "module");
     if (module && (strlen(module) > OTA_MODULE_MAX || !safe_name(module))) {
         send_progress(ota, pk, dn, NULL, -1, "invalid task: bad module name");
+        ota->stats.failed++;
         return;
     }
     const char *version = jstr(data, "version"), *url = jstr(data, "url"), *sign = jstr(data, "sign");

@@ -692,6 +692,49 @@ static void test_untrusted_server(void **state)
     free(img);
 }
 
+/* Malformed pushes (injected through the emulator's admin connection) are refused with -1/-2, never a crash. */
+static void test_malformed_tasks(void **state)
+{
+    fx_t *f = *state;
+    start_cloud(f);
+    tu_fake_t admin;
+    assert_int_equal(tu_fake_start_as(&admin, f->broker.port, "emu-admin", "emu-admin"), 0);
+    const char *t = "/ota/device/upgrade/" GW_PK "/" GW_DN;
+#define TASK(fields) "{\"code\":\"1000\",\"id\":1,\"message\":\"success\",\"data\":{" fields "}}"
+#define OKF "\"version\":\"2\",\"size\":10,\"signMethod\":\"Md5\""
+#define MD5 "\"sign\":\"0123456789abcdef0123456789abcdef\""
+    const char *refused[] = {
+        TASK(OKF ",\"url\":\"https://127.0.0.1:1/x\",\"sign\":\"zz\""),                     /* -1 sign */
+        TASK("\"version\":\"2\",\"size\":-5,\"signMethod\":\"Md5\",\"url\":\"https://h/x\"," MD5), /* -1 size */
+        TASK("\"version\":\"2\",\"size\":10,\"signMethod\":\"crc\",\"url\":\"https://h/x\"," MD5), /* -1 method */
+        TASK(OKF ",\"url\":\"http://127.0.0.1:1/x\"," MD5),                                     /* -2 not https */
+        TASK(OKF ",\"url\":\"https://h/x\",\"module\":\"../../etc\"," MD5),                   /* -1 module */
+        TASK(OKF "," MD5),                                                                      /* -1 no url */
+    };
+    const char *ignored[] = {"garbage", "{\"code\":\"1000\",\"data\":[]}", "[]", TASK(OKF ",\"url\":1")};
+    for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+        assert_int_equal(tu_fake_publish(&admin, t, ignored[i]), 0);
+    /* not a device of this gateway */
+    assert_int_equal(tu_fake_publish(&admin, "/ota/device/upgrade/" GW_PK "/ghost",
+                                     TASK(OKF ",\"url\":\"https://h/x\"," MD5)), 0);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        assert_int_equal(tu_fake_publish(&admin, t, refused[i]), 0);
+    waitfor_t w = {f, 0, sizeof refused / sizeof refused[0]};
+    th_run_until(&f->t, ota_failed, &w);
+    th_run_for(&f->t, 200);
+    gw_ota_stats_t st;
+    gw_ota_get_stats(f->ota, &st);
+    assert_int_equal(st.failed, sizeof refused / sizeof refused[0] + 1); /* "url":1 is a missing url too */
+    assert_int_equal(st.tasks, 0);
+    assert_int_equal(st.last_step, -1);
+    assert_non_null(strstr(st.last_desc, "url missing"));
+    assert_int_equal(gw_cloud_state(f->cloud), GW_CLOUD_CONNECTED);
+    tu_fake_stop(&admin);
+#undef TASK
+#undef OKF
+#undef MD5
+}
+
 /* ---- sub-devices */
 
 static void on_login(gw_cloud_t *c, int status, const gw_cloud_reply_t *r, void *data)
@@ -945,6 +988,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_superseded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_too_large, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_untrusted_server, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_tasks, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_subdevices, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
