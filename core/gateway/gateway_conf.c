@@ -56,11 +56,11 @@ static const config_setting_t *node_at_line(const config_setting_t *root, int li
 }
 
 /* Error sink of gw_cloud_config_parse(): records against the node on that line. */
-static void cloud_err(void *data, const char *file, int line, const char *message)
+static void cloud_err(void *data, const config_setting_t *node, const char *file, int line, const char *message)
 {
     (void)file;
     const config_setting_t *group = data;
-    lgw_config_error(gw_cfg_node(node_at_line(group, line)), "%s", message);
+    lgw_config_error(gw_cfg_node(node ? node : node_at_line(group, line)), "%s", message);
 }
 
 /* Error sink of the TSL mapping parser. */
