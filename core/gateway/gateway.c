@@ -8,6 +8,8 @@
 #include "log.h"
 #include "module.h"
 #include "subdev_mgr.h"
+#include "topics.h"
+#include "topics_conf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ struct gw_gateway {
     gw_cloud_t *cloud;
     gw_subdev_t *subdev;
     gw_ctl_t *ctl;
+    gw_topics_t *topics; /* custom topics and raw data (topics.h) */
     void (*done)(void *data);
     void *done_data;
 };
@@ -91,6 +94,9 @@ int gw_gateway_new(uv_loop_t *loop, gw_hub_t *hub, const gw_gateway_options_t *o
         free(gw);
         return LGW_ENOMEM;
     }
+    gw->topics = gw_topics_new(loop, hub, gw->cloud, gw->subdev);
+    if (!gw->topics)
+        GW_WARN("gateway", "running without custom topics and raw data (out of memory)");
     if (opts->control_socket) {
         gw->ctl = gw_ctl_new(loop, gw, opts->control_socket, opts->control_mode ? opts->control_mode : 0600);
         if (!gw->ctl)
@@ -126,6 +132,7 @@ static void closed_subdev(void *data)
 static void closed_cloud(void *data)
 {
     gw_gateway_t *gw = data;
+    gw_topics_free(gw->topics); /* its cloud handlers are gone now */
     gw_subdev_close(gw->subdev, closed_subdev, gw);
 }
 
@@ -147,6 +154,7 @@ void gw_gateway_close(gw_gateway_t *gw, void (*done)(void *data), void *data)
         g_current = NULL;
     gw->done = done;
     gw->done_data = data;
+    gw_topics_detach(gw->topics);
     if (gw->ctl)
         gw_ctl_close(gw->ctl, closed_ctl, gw);
     else
@@ -168,7 +176,7 @@ const gw_tsl_model_map_t *gw_gateway_model_map(gw_gateway_t *gw, const char *ins
 
 /* ---- the core module ------------------------------------------------------------------ */
 
-static int module_init(void) { return gw_gwconf_register(); }
+static int module_init(void) { return gw_gwconf_register() == LGW_OK ? gw_topics_conf_register() : LGW_EINVAL; }
 
 static int module_start(gw_host_t *host, const gw_main_conf_t *mc)
 {
