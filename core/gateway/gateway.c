@@ -3,6 +3,7 @@
  * creates it when linkgw.conf has a `cloud` section.
  */
 #include "gateway.h"
+#include "cloud_secret_db.h"
 #include "gateway_conf.h"
 #include "gateway_ctl.h"
 #include "log.h"
@@ -28,36 +29,6 @@ struct gw_gateway {
 
 static gw_gateway_t *g_current;
 
-/* ---- the gateway's own DeviceSecret (dynamic registration) in the store ----------- */
-
-static int secret_load(void *data, const char *pk, const char *dn, char *out, size_t cap)
-{
-    char spk[GW_STORE_NAME_MAX], sdn[GW_STORE_NAME_MAX], secret[GW_STORE_SECRET_MAX];
-    int rc = gw_store_gateway_get(data, spk, sdn, secret);
-    if (rc == GW_STORE_NOTFOUND)
-        return 1;
-    if (rc != GW_STORE_OK) {
-        GW_ERROR("gateway", "cannot read the gateway identity: %s", gw_store_errmsg(data));
-        return -1;
-    }
-    int ret = 1;
-    if (strcmp(spk, pk) == 0 && strcmp(sdn, dn) == 0 && strlen(secret) < cap) {
-        memcpy(out, secret, strlen(secret) + 1);
-        ret = 0;
-    }
-    memset(secret, 0, sizeof secret);
-    return ret;
-}
-
-static int secret_save(void *data, const char *pk, const char *dn, const char *secret)
-{
-    if (gw_store_gateway_set(data, pk, dn, secret) != GW_STORE_OK) {
-        GW_ERROR("gateway", "cannot store the gateway identity: %s", gw_store_errmsg(data));
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- composition ------------------------------------------------------------------ */
 
 int gw_gateway_new(uv_loop_t *loop, gw_hub_t *hub, const gw_gateway_options_t *opts, gw_gateway_t **out)
@@ -79,7 +50,7 @@ int gw_gateway_new(uv_loop_t *loop, gw_hub_t *hub, const gw_gateway_options_t *o
         free(gw);
         return LGW_EIO;
     }
-    gw_cloud_secret_store_t ss = {.load = secret_load, .save = secret_save, .data = gw->store};
+    gw_cloud_secret_store_t ss = gw_cloud_secret_store_db(gw->store); /* the gateway's own DeviceSecret */
     gw->cloud = gw_cloud_new(loop, opts->cloud, &ss);
     if (!gw->cloud) {
         GW_ERROR("gateway", "cannot create the cloud session");
@@ -172,6 +143,12 @@ const gw_tsl_model_map_t *gw_gateway_model_map(gw_gateway_t *gw, const char *ins
 {
     (void)gw;
     return gw_gwconf_model_map(instance, model);
+}
+
+const gw_tsl_models_t *gw_gateway_tsl_models(gw_gateway_t *gw)
+{
+    (void)gw;
+    return gw_gwconf_tsl_models();
 }
 
 /* ---- the core module ------------------------------------------------------------------ */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 static pid_t g_broker;
+int lc_topology_cap;
 
 static long long mono_ms(void)
 {
@@ -82,6 +83,8 @@ int lc_setup(lc_t *t, int npre, const char *extra_devices)
                             "GwSecret00000001", "nodeType", "gateway", "productKey", LC_SUB_PK, "productSecret",
                             "ThermoSecret0001", "nodeType", "sub", "dynamicRegistration", 1, "devices", "productKey",
                             LC_GW_PK, "deviceName", LC_GW_DN, "deviceSecret", "GwDeviceSecret000000000000000001");
+    if (lc_topology_cap > 0)
+        json_object_set_new(reg, "limits", json_pack("{s:i}", "topologyPerGateway", lc_topology_cap));
     json_t *devs = json_object_get(reg, "devices");
     for (int i = 0; i < npre; i++) {
         char dn[32];
@@ -112,6 +115,15 @@ int lc_setup(lc_t *t, int npre, const char *extra_devices)
     if (write_text(t->conf, conf))
         return -1;
     return lc_broker_start(t);
+}
+
+int lc_append_conf(lc_t *t, const char *text)
+{
+    FILE *f = fopen(t->conf, "a");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
 }
 
 int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys)

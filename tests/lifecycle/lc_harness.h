@@ -34,6 +34,10 @@ typedef struct lc {
  * @p extra_devices: more JSON device objects (",{...}" appended) or NULL.
  */
 int lc_setup(lc_t *t, int npre, const char *extra_devices);
+/** When > 0 before lc_setup(): the emulator's per-gateway topology cap (default 2,000). */
+extern int lc_topology_cap;
+/** Appends @p text to linkgw.conf (e.g. a `gateway = { … };` section). */
+int lc_append_conf(lc_t *t, const char *text);
 /** Writes conf.d/sim.conf: @p sim_settings inside `settings = { … }`, @p keys after it (models/subdevice). */
 int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys);
 int lc_broker_start(lc_t *t);

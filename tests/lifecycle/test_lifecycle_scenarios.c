@@ -15,12 +15,16 @@
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -329,6 +333,127 @@ static void t_credentials_import_and_name_map(void **s)
     assert_int_equal(lc_gw_stop(&T), 0);
 }
 
+static bool cap_reported(lc_t *t, void *arg)
+{
+    json_t *st = lc_status(t);
+    bool ok = json_integer_value(json_object_get(json_object_get(st, "last_platform_limit"), "code")) ==
+              (json_int_t)(intptr_t)arg;
+    json_decref(st);
+    return ok;
+}
+
+/* The platform's topology cap (6400): as many as fit are added, the rest wait and it is reported. */
+static void t_topology_cap(void **s)
+{
+    (void)s;
+    lc_topology_cap = 2;
+    int rc = lc_setup(&T, 3, NULL);
+    lc_topology_cap = 0;
+    assert_int_equal(rc, 0);
+    assert_int_equal(lc_write_instance(&T, SIM3, KEYS), 0);
+    assert_int_equal(lc_gw_start(&T), 0);
+    assert_true(lc_wait(&T, topo_size, (void *)(intptr_t)2, WAIT_MS));
+    assert_true(lc_wait(&T, lc_pred_sessions, (void *)(intptr_t)2, WAIT_MS));
+    assert_true(lc_wait(&T, cap_reported, (void *)(intptr_t)6400, WAIT_MS));
+    assert_int_equal(lc_list_size(&T, "LocalDevList"), 3);
+    /* room again: a device deleted locally frees a place, the third one gets in */
+    json_t *d = lc_device(&T, "thermo-0");
+    const char *victim = d && lc_in_list(d, "LocalTopoList") ? "sim/thermo-0" : "sim/thermo-1";
+    json_decref(d);
+    json_decref(lc_ctl(&T, &rc, "delete", victim, NULL));
+    assert_int_equal(rc, 0);
+    assert_true(lc_wait(&T, removed_empty, NULL, WAIT_MS));
+    assert_true(lc_wait(&T, topo_size, (void *)(intptr_t)2, WAIT_MS));
+    assert_true(lc_wait(&T, lc_pred_sessions, (void *)(intptr_t)2, WAIT_MS));
+    assert_int_equal(lc_list_size(&T, "LocalDevList"), 2);
+    assert_int_equal(lc_gw_stop(&T), 0);
+}
+
+/* Sends raw bytes to the control socket; returns the answer (malloc'd) or NULL. */
+static char *ctl_raw(const char *req, size_t len)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/linkgw.sock", T.state);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    assert_true(strlen(path) < sizeof a.sun_path);
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, req + off, len - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    shutdown(fd, SHUT_WR);
+    char *buf = calloc(1, 4096);
+    size_t got = 0;
+    ssize_t r;
+    while (buf && got < 4095 && (r = read(fd, buf + got, 4095 - got)) > 0)
+        got += (size_t)r;
+    close(fd);
+    if (!got) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void expect_refused(const char *req)
+{
+    char *out = ctl_raw(req, strlen(req));
+    assert_non_null(out);
+    json_t *j = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+    assert_non_null(j);
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    assert_non_null(json_string_value(json_object_get(j, "error")));
+    json_decref(j);
+    free(out);
+}
+
+/* The control socket: owner-only, every malformed request refused, the daemon unharmed. */
+static void t_control_socket_validation(void **s)
+{
+    (void)s;
+    assert_int_equal(lc_setup(&T, 0, NULL), 0);
+    assert_int_equal(lc_write_instance(&T, SIM3, KEYS), 0);
+    assert_int_equal(lc_gw_start(&T), 0);
+    char path[400];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/linkgw.sock", T.state);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    expect_refused("not json\n");
+    expect_refused("[1,2]\n");
+    expect_refused("{\"cmd\":5}\n");
+    expect_refused("{\"cmd\":\"reboot\"}\n");
+    expect_refused("{\"cmd\":\"delete\"}\n");
+    expect_refused("{\"cmd\":\"delete\",\"device\":\"no-slash\"}\n");
+    expect_refused("{\"cmd\":\"delete\",\"device\":\"/\"}\n");
+    expect_refused("{\"cmd\":\"credentials-import\",\"name\":\"x\",\"csv\":1}\n");
+    expect_refused("{\"cmd\":\"status\",\"cmd\":\"devices\"}\n");
+    /* no newline then EOF: closed without an answer; 9 MiB without newline: refused */
+    char *out = ctl_raw("{\"cmd\":", 7);
+    free(out);
+    size_t big = 9u << 20;
+    char *huge = malloc(big);
+    assert_non_null(huge);
+    memset(huge, 'x', big);
+    out = ctl_raw(huge, big);
+    free(huge);
+    if (out) {
+        assert_non_null(strstr(out, "too large"));
+        free(out);
+    }
+    json_t *stj = lc_status(&T);
+    assert_non_null(stj);
+    json_decref(stj);
+    assert_int_equal(lc_gw_stop(&T), 0);
+}
+
 static void t_check_config_errors(void **s)
 {
     (void)s;
@@ -353,6 +478,7 @@ static void t_check_config_errors(void **s)
 
 int main(void)
 {
+    signal(SIGPIPE, SIG_IGN); /* the control socket closes on oversized requests */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(t_power_on_register_once, teardown),
         cmocka_unit_test_teardown(t_cloud_delete_while_off, teardown),
@@ -360,6 +486,8 @@ int main(void)
         cmocka_unit_test_teardown(t_new_devices_offline_then_connect, teardown),
         cmocka_unit_test_teardown(t_cloud_disable_enable_delete, teardown),
         cmocka_unit_test_teardown(t_credentials_import_and_name_map, teardown),
+        cmocka_unit_test_teardown(t_topology_cap, teardown),
+        cmocka_unit_test_teardown(t_control_socket_validation, teardown),
         cmocka_unit_test_teardown(t_check_config_errors, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <libconfig.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,7 @@ int main(int argc, char **argv)
 {
     static const struct option lo[] = {{"socket", required_argument, 0, 's'}, {"config", required_argument, 0, 'c'},
                                        {"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    signal(SIGPIPE, SIG_IGN); /* a closed socket is an error return, not a death */
     const char *sock = getenv("LINKGW_CTL_SOCKET"), *conf = NULL;
     bool as_json = false;
     int o;
