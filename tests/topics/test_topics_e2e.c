@@ -243,6 +243,11 @@ static void t_gateway_itself(void **s)
     json_t *m = messages(LC_GW_PK, LC_GW_DN);
     assert_int_equal(json_array_size(m), 0);
     json_decref(m);
+    /* RRPC on the gateway's own custom topic */
+    r = emu_json(&rc, "user", "rrpc", LC_GW_PK, LC_GW_DN, "user/gwcmd", "gw-ping", NULL);
+    assert_int_equal(rc, 0);
+    assert_string_equal(json_string_value(json_object_get(r, "payload")), "gw-ping");
+    json_decref(r);
 }
 
 /* The console refuses what the product's classes do not allow. */
@@ -303,7 +308,13 @@ static void t_emulator_acl(void **s)
     }
     json_decref(st);
     assert_true(denied >= 6);
-    /* custom RRPC to a directly connected device that announced ext=1 */
+    emu_client_close(c);
+    /* custom RRPC needs ext=1 in the client id */
+    c = emu_device_connect(&T.b, DIRECT_PK, DIRECT_DN, DIRECT_DS, "", &connack);
+    assert_non_null(c);
+    int rc;
+    json_decref(emu_json(&rc, "user", "rrpc", DIRECT_PK, DIRECT_DN, "user/get", "x", NULL));
+    assert_int_equal(rc, 1);
     emu_client_close(c);
 }
 
