@@ -37,6 +37,8 @@ struct gw_topics {
     char recent[TP_RECENT][40]; /* RRPC ids answered lately: our own answer echoed back is not a request */
     unsigned recent_pos;
     bool attached;
+    uint64_t warned_ms;   /* loop time of the last refusal warning */
+    uint64_t unwarned;    /* refusals not logged since (at most one warning per 10 s) */
     gw_topics_stats_t stats;
 };
 
@@ -90,8 +92,18 @@ int gw_topics_publish(gw_topics_t *t, const char *instance, const char *device_i
         why = "the cloud link refused it";
     if (rc != LGW_OK) {
         t->stats.refused++;
-        GW_WARN(TP_LOG, "message of %s/%s on '%s' (%zu bytes) refused: %s", instance ? instance : "-",
-                device_id ? device_id : "(gateway)", suffix, len, why);
+        uint64_t now = uv_now(t->loop);
+        if (t->warned_ms && now - t->warned_ms < 10000) { /* a plugin publishing in a loop must not flood the log */
+            t->unwarned++;
+            return rc;
+        }
+        char more[64] = "";
+        if (t->unwarned)
+            snprintf(more, sizeof more, " (and %llu earlier refusals not logged)", (unsigned long long)t->unwarned);
+        GW_WARN(TP_LOG, "message of %s/%s on '%s' (%zu bytes) refused: %s%s", instance ? instance : "-",
+                device_id ? device_id : "(gateway)", suffix, len, why, more);
+        t->warned_ms = now ? now : 1;
+        t->unwarned = 0;
         return rc;
     }
     t->stats.published++;
