@@ -147,6 +147,11 @@ static bool devices_known(void *arg)
     return gw_hub_device_count(arg) > 0;
 }
 
+static bool old_known(void *arg)
+{
+    return gw_hub_find(arg, "old", "old-0") != NULL;
+}
+
 static void closed(void *data) { *(bool *)data = true; }
 static bool is_true(void *arg) { return *(bool *)arg; }
 
@@ -220,6 +225,27 @@ static void t_publish(void **s)
     /* no request: the plugin is called at once */
     assert_int_equal(gw_hub_message(T.host.hub, "sim", "thermo-0", "user/cmd", "x", 1, 0, NULL, NULL), LGW_OK);
     assert_int_equal(gw_hub_message(T.host.hub, "sim", "nobody", "user/cmd", "x", 1, 0, NULL, NULL), LGW_ENOENT);
+
+    /* a plugin built for ABI 1.0 loads and never gets messages: no request reaches it */
+    gw_errors_t e2 = {0};
+    lgw_instance_t *old = gw_instance_load(&T.host, "old", OLD_ABI_PLUGIN, &e2, "old.conf", 1);
+    assert_non_null(old);
+    assert_int_equal(old->drv.abi, LGW_ABI_ENCODE(1, 0));
+    assert_null(old->drv.message);
+    gw_cfgdoc_t doc;
+    assert_int_equal(gw_cfgdoc_load_string(&doc, "old.conf", "settings = {};\n", &e2), LGW_OK);
+    assert_int_equal(gw_instance_create(old, &doc, lgw_config_child(gw_cfgdoc_root(&doc), "settings")), LGW_OK);
+    gw_cfgdoc_free(&doc);
+    assert_int_equal(gw_instance_start(old), LGW_OK);
+    th_run_until(&T, old_known, T.host.hub);
+    answer_t na = {0};
+    assert_int_equal(gw_hub_message(T.host.hub, "old", "old-0", "user/rpc", "x", 1, 8000, on_answer, &na), LGW_OK);
+    th_run_until(&T, answered, &na);
+    assert_int_equal(na.code, LGW_REPLY_REQUEST_ERROR);
+    assert_int_equal(na.len, 0);
+    assert_int_equal(gw_hub_message(T.host.hub, "old", "old-0", "user/cmd", "x", 1, 0, NULL, NULL), LGW_ENOTSUP);
+    gw_instance_stop(old, NULL, NULL);
+    gw_errors_free(&e2);
 
     gw_topics_detach(tp);
     assert_int_equal(lgw_publish(inst, NULL, "user/update", "x", 1), LGW_ENOTSUP);
