@@ -632,7 +632,8 @@ void gw_ota_on_session(void *data, const char *pk, const char *dn, bool logged_i
         dev = gw_hub_find(ota->hub, instance, device_id);
     if (dev && dev->firmware)
         inform(ota, pk, dn, dev->firmware, NULL);
-    pull(ota, pk, dn);
+    /* no firmware/get here: the platform pushes a pending task itself when a device comes online, and a
+       pull per login would double the traffic of every mass re-login after a reconnect */
 }
 
 static void on_firmware(void *data, const gw_hub_device_t *dev, const char *version)

@@ -6,8 +6,9 @@
  *    of `version_file`) is reported on /ota/device/inform/{pk}/{dn} after
  *    every connect; a sub-device's version (lgw_device_set_firmware, kept by
  *    the hub) when its session starts and whenever it changes.
- *  - Tasks: pushed on /ota/device/upgrade/{pk}/{dn} and pulled with
- *    thing/ota/firmware/get after every connect / sub-device login.
+ *  - Tasks: pushed on /ota/device/upgrade/{pk}/{dn} (also when a device comes
+ *    online) and, for the gateway, pulled with thing/ota/firmware/get after
+ *    every connect.
  *  - Download: HTTPS only, libcurl (OpenSSL) on a thread of its own per task,
  *    into `dir` with resume (Range) across cuts and restarts, capped at
  *    `max_size`, TLS verification always on (`ca_file` or the system store).
@@ -54,6 +55,10 @@ typedef struct gw_ota_config {
 void gw_ota_config_init(gw_ota_config_t *cfg);
 void gw_ota_config_free(gw_ota_config_t *cfg);
 
+/** Receives one validation error about @p node (the setting, or the group); @p file may be NULL. */
+typedef void (*gw_ota_config_error_fn)(void *data, const config_setting_t *node, const char *file, int line,
+                                       const char *message);
+
 /**
  * Reads and validates the `ota` group @p group (may be NULL: defaults) into
  * @p cfg. @p state_dir gives the default `dir` (NULL: left unset for the
@@ -62,7 +67,7 @@ void gw_ota_config_free(gw_ota_config_t *cfg);
  * "file:line: message". Returns the number of errors (0 = usable).
  */
 int gw_ota_config_parse(const config_setting_t *group, const char *state_dir, gw_ota_config_t *cfg,
-                        gw_cloud_config_error_fn err, void *data);
+                        gw_ota_config_error_fn err, void *data);
 
 /**
  * The sub-device directory the OTA manager consults (the lifecycle's
@@ -110,7 +115,7 @@ int gw_ota_start(gw_ota_t *ota);
 /**
  * A sub-device's session started or ended (gw_subdev_session_fn signature:
  * register it with gw_subdev_add_listener(m, gw_ota_on_session, ota)). On
- * login the sub-device's version is reported and its pending task pulled.
+ * login the sub-device's version (if its plugin reported one) is reported.
  */
 void gw_ota_on_session(void *ota, const char *pk, const char *dn, bool logged_in);
 

@@ -32,7 +32,7 @@ void gw_ota_config_free(gw_ota_config_t *cfg)
 }
 
 typedef struct parse_ctx {
-    gw_cloud_config_error_fn err;
+    gw_ota_config_error_fn err;
     void *data;
     int errors;
 } parse_ctx_t;
@@ -82,7 +82,7 @@ static bool get_int(parse_ctx_t *p, const config_setting_t *s, long long min, lo
 }
 
 int gw_ota_config_parse(const config_setting_t *group, const char *state_dir, gw_ota_config_t *cfg,
-                        gw_cloud_config_error_fn err, void *data)
+                        gw_ota_config_error_fn err, void *data)
 {
     gw_ota_config_init(cfg);
     parse_ctx_t p = {err, data, 0};

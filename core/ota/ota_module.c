@@ -14,19 +14,12 @@
 static gw_ota_config_t g_cfg;
 static bool g_cfg_set;
 
-/* Error sink of gw_ota_config_parse(): recorded on the setting at that line (all are direct members). */
+/* Error sink of gw_ota_config_parse(): recorded on the offending setting (file:line). */
 static void conf_err(void *data, const config_setting_t *node, const char *file, int line, const char *message)
 {
     (void)file;
-    const config_setting_t *group = gw_cfg_setting(data), *at = node ? node : group;
-    for (int i = 0; !node && i < config_setting_length(group); i++) {
-        const config_setting_t *c = config_setting_get_elem(group, (unsigned)i);
-        if ((int)config_setting_source_line(c) == line) {
-            at = c;
-            break;
-        }
-    }
-    lgw_config_error(gw_cfg_node(at), "%s", message);
+    (void)line;
+    lgw_config_error(node ? gw_cfg_node(node) : data, "%s", message);
 }
 
 static int ota_section(const lgw_config_t *section, void *data)
