@@ -80,6 +80,16 @@ static int doc_parse_error(gw_cfgdoc_t *doc)
 int gw_cfgdoc_load(gw_cfgdoc_t *doc, const char *path, gw_errors_t *errs)
 {
     doc_init(doc, path, errs);
+    /* @include "x" in the file is relative to the file's directory */
+    char *copy = strdup(path);
+    if (copy) {
+        char *slash = strrchr(copy, '/');
+        if (slash) {
+            *slash = '\0';
+            config_set_include_dir(&doc->cfg, *copy ? copy : "/");
+        }
+        free(copy);
+    }
     errno = 0;
     if (config_read_file(&doc->cfg, path) != CONFIG_TRUE)
         return doc_parse_error(doc);

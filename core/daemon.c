@@ -22,6 +22,7 @@
 #include "log.h"
 #include "module.h"
 #include "notify.h"
+#include "watchdog.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@
 typedef struct entry {
     char *name;
     uint64_t hash;         /* content the running instance was made from */
-    lgw_instance_t *inst;  /* running instance, or NULL */
+    lgw_instance_t *inst;  /* running instance (or the one about to start), or NULL */
+    bool restarting;       /* old instance still stopping; inst starts when it is gone */
     bool seen;             /* reload bookkeeping */
     gw_list_t link;
 } entry_t;
@@ -42,6 +44,7 @@ typedef struct daemon {
     gw_main_conf_t conf;
     gw_list_t entries;
     uv_signal_t sig_term, sig_int, sig_hup;
+    gw_watchdog_t watchdog; /* systemd WatchdogSec= pings; closed by close_walk */
     bool shutting_down;
     bool closed;           /* modules stopping / host closed */
     int exit_code;
@@ -98,6 +101,7 @@ static void on_stopped(lgw_instance_t *old, void *data)
     daemon_t *d = c->d;
     d->stopping--;
     if (c->next) {
+        c->entry->restarting = false;
         if (d->shutting_down) {
             gw_instance_destroy(c->next);
             c->entry->inst = NULL;
@@ -122,6 +126,8 @@ static void stop_instance(daemon_t *d, lgw_instance_t *inst, lgw_instance_t *nex
     c->d = d;
     c->next = next;
     c->entry = e;
+    if (next)
+        e->restarting = true;
     d->stopping++;
     gw_instance_stop(inst, on_stopped, c);
 }
@@ -136,6 +142,16 @@ static void apply_file(daemon_t *d, const char *path)
     entry_t *e = ic.name ? find_entry(d, ic.name) : NULL;
     if (e && e->seen) {
         /* impossible with one directory, but keep names unique */
+        gw_inst_conf_free(&ic);
+        gw_errors_free(&errs);
+        return;
+    }
+    if (e && e->restarting) {
+        /* the previous restart is still waiting for the old instance's jobs */
+        if (e->hash != ic.hash)
+            GW_WARN("linkgw", "instance '%s' is still restarting; its new change is applied at the next SIGHUP",
+                    e->name);
+        e->seen = true;
         gw_inst_conf_free(&ic);
         gw_errors_free(&errs);
         return;
@@ -217,6 +233,11 @@ static void scan_confd(daemon_t *d)
         entry_t *e = gw_container_of(node, entry_t, link);
         if (e->seen)
             continue;
+        if (e->restarting) { /* on_stopped still needs the entry */
+            GW_WARN("linkgw", "instance '%s' is still restarting; its removal is applied at the next SIGHUP",
+                    e->name);
+            continue;
+        }
         if (e->inst) {
             GW_INFO("linkgw", "instance '%s' removed: stopping it", e->name);
             stop_instance(d, e->inst, NULL, e);
@@ -329,6 +350,7 @@ int gw_daemon_run(const char *config_path)
     }
     GW_INFO("linkgw", "linkgw %s starting (config %s, conf.d %s)", LINKGW_VERSION, config_path,
             d->conf.conf_dir);
+    gw_watchdog_start(&d->watchdog, &d->loop);
     if (gw_modules_start(&d->host, &d->conf) != LGW_OK) {
         d->exit_code = GW_EXIT_RUNTIME;
         begin_shutdown(d);

@@ -52,6 +52,8 @@ static void finish(lgw_instance_t *inst)
     gw_xq_drain(inst->host);
     gw_requests_free_all(inst);
     gw_list_remove(&inst->link);
+    if (inst->started)
+        GW_INFO(inst->log_comp, "instance stopped");
     if (inst->dl) {
         dlclose(inst->dl);
         inst->dl = NULL;
@@ -78,6 +80,7 @@ int gw_instance_start(lgw_instance_t *inst)
         /* else: the last pool job's after finishes it */
         return rc;
     }
+    inst->started = true;
     GW_INFO(inst->log_comp, "instance started (%s %s)", inst->plugin_path,
             inst->drv.version ? inst->drv.version : "");
     return LGW_OK;
@@ -93,10 +96,11 @@ void gw_instance_stop(lgw_instance_t *inst, void (*done)(lgw_instance_t *, void 
     gw_xq_drain(inst->host);           /* what the plugin sent before stop returned */
     gw_requests_stop(inst);
     gw_hub_instance_stopped(inst->host->hub, inst);
-    GW_INFO(inst->log_comp, "instance stopped");
     gw_jobs_cancel_all(inst);
     if (inst->njobs == 0)
         finish(inst);
+    else
+        GW_INFO(inst->log_comp, "stopping: waiting for %zu running pool job(s)", inst->njobs);
 }
 
 void gw_instance_job_finished(lgw_instance_t *inst)

@@ -48,6 +48,7 @@ struct lgw_instance {
     lgw_driver_t drv;
     void *data;         /* what create returned */
     bool created;
+    bool started;       /* start succeeded (for the "stopped" log line) */
 
     _Atomic int state;  /* gw_inst_state_t */
     _Atomic int refs;

@@ -26,7 +26,8 @@ static void usage(FILE *f)
             "  -h, --help          print this help and exit\n"
             "\n"
             "Signals: SIGTERM/SIGINT stop gracefully; SIGHUP re-reads conf.d and starts, stops or\n"
-            "restarts only the instances whose files were added, removed or changed.\n"
+            "restarts only the instances whose files were added, removed or changed (a changed\n"
+            "file that is invalid is reported and the running instance is kept).\n"
             "\n"
             "Exit status:\n"
             "  0  clean shutdown, or configuration OK (--check-config)\n"
@@ -52,12 +53,11 @@ int main(int argc, char **argv)
         case 'C': check = 1; break;
         case 'V': printf("linkgw %s (plugin ABI %d.%d)\n", LINKGW_VERSION, LGW_ABI_MAJOR, LGW_ABI_MINOR); return 0;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return GW_EXIT_USAGE;
+        default: fprintf(stderr, "Try 'linkgw --help'.\n"); return GW_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "linkgw: unexpected argument '%s'\n", argv[optind]);
-        usage(stderr);
+        fprintf(stderr, "linkgw: unexpected argument '%s'\nTry 'linkgw --help'.\n", argv[optind]);
         return GW_EXIT_USAGE;
     }
     if (check)

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Never blocks: a receiver that does not read (full queue) loses the message. */
 void gw_notify(const char *state)
 {
     const char *path = getenv("NOTIFY_SOCKET");
@@ -26,7 +27,7 @@ void gw_notify(const char *state)
     if (fd < 0)
         return;
     socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-    ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&addr, alen);
+    ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&addr, alen);
     (void)n;
     close(fd);
 }

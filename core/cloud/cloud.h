@@ -15,9 +15,10 @@
  *   gw_cloud_start                                 registers (if needed), connects,
  *                                                  reconnects forever with backoff
  *   gw_cloud_request / gw_cloud_publish / gw_cloud_reply_to   while CONNECTED
- *   gw_cloud_close(c, done, data)                  disconnects, fails pending
- *                                                  requests (LGW_ECANCELED), frees
- *                                                  c once its uv handles closed,
+ *   gw_cloud_close(c, done, data)                  fails pending requests
+ *                                                  (LGW_ECANCELED) at once, sends
+ *                                                  DISCONNECT (or lets an in-flight
+ *                                                  connect finish; ≤ 15 s), frees c,
  *                                                  then calls done (loop must run)
  *
  * Connection state is an event: listeners see every transition.
@@ -71,8 +72,13 @@ void gw_cloud_config_init(gw_cloud_config_t *cfg);
 /** Frees the strings of @p cfg and re-initialises it. */
 void gw_cloud_config_free(gw_cloud_config_t *cfg);
 
-/** Receives one validation error; @p file may be NULL (config from a string). */
-typedef void (*gw_cloud_config_error_fn)(void *data, const char *file, int line, const char *message);
+/**
+ * Receives one validation error about @p node (the offending setting, or the
+ * group itself for a missing setting; NULL when there is no group at all).
+ * @p file may be NULL (config parsed from a string).
+ */
+typedef void (*gw_cloud_config_error_fn)(void *data, const config_setting_t *node, const char *file, int line,
+                                         const char *message);
 
 /**
  * Reads and validates the `cloud` group @p group into @p cfg (which it first
@@ -211,6 +217,8 @@ typedef void (*gw_cloud_reply_fn)(gw_cloud_t *c, int status, const gw_cloud_repl
  * copied to @p id_out (cap ≥ 12) when not NULL.
  * Returns LGW_OK, LGW_ESTATE (not connected: nothing sent, fn not called),
  * LGW_EINVAL, LGW_ENOMEM or LGW_EIO (Paho refused it; fn not called).
+ * Nothing is buffered while disconnected: callers that must not lose data
+ * keep their own journal and resend on GW_CLOUD_CONNECTED.
  */
 int gw_cloud_request(gw_cloud_t *c, const char *topic, const char *method, json_t *params, unsigned timeout_ms,
                      gw_cloud_reply_fn fn, void *data, char *id_out);
@@ -266,7 +274,10 @@ typedef void (*gw_cloud_handler_fn)(gw_cloud_t *c, const gw_cloud_msg_t *msg, vo
  * to @p fn, and adds the filter to the subscription set (subscribed now if
  * connected, and again after every reconnect; each filter once). Handlers are
  * tried in registration order; the first match wins. A request-kind message no
- * handler takes is answered with code 400. Returns LGW_OK / LGW_EINVAL / LGW_ENOMEM.
+ * handler takes is answered with code 400. Topics ending in "_reply" that match
+ * no pending request (e.g. the platform's asynchronous 427 kick on
+ * /ext/session/.../combine/logout_reply) only reach handlers whose filter itself
+ * contains "_reply". Returns LGW_OK / LGW_EINVAL / LGW_ENOMEM.
  * Typical filters: "/sys/+/+/thing/service/#", "/ext/rrpc/+/sys/+/+/thing/service/+",
  * "/sys/+/+/rrpc/request/+", "/sys/<pk>/<dn>/thing/topo/change", "/sys/+/+/thing/disable",
  * "/ext/error/<pk>/<dn>".

@@ -239,6 +239,8 @@ static int client_ensure(gw_cloud_t *c, const char *client_id)
     if (!x || !c->client_id) {
         MQTTAsync_destroy(&c->client);
         c->client = NULL;
+        free(c->client_id);
+        c->client_id = NULL;
         return -1;
     }
     MQTTAsync_setCallbacks(c->client, x, on_lost, on_message, on_delivered);
@@ -390,7 +392,7 @@ int cloud_subscribe_add(gw_cloud_t *c, const char *filter)
     s->next = c->subs;
     c->subs = s;
     c->stats.subscriptions++;
-    if (cloud_is_connected(c) || (c->state == GW_CLOUD_CONNECTING && c->client && MQTTAsync_isConnected(c->client))) {
+    if (cloud_is_connected(c)) { /* otherwise the next connect subscribes the whole set */
         MQTTAsync_responseOptions r = MQTTAsync_responseOptions_initializer;
         r.onSuccess = on_sub_ok;
         r.onFailure = on_sub_fail;

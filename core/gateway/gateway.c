@@ -3,11 +3,15 @@
  * creates it when linkgw.conf has a `cloud` section.
  */
 #include "gateway.h"
+#include "cloud_secret_db.h"
 #include "gateway_conf.h"
 #include "gateway_ctl.h"
 #include "log.h"
 #include "module.h"
+#include "ota.h"
 #include "subdev_mgr.h"
+#include "topics.h"
+#include "topics_conf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,42 +22,14 @@ struct gw_gateway {
     gw_store_t *store;
     gw_cloud_t *cloud;
     gw_subdev_t *subdev;
+    gw_ota_t *ota;          /* firmware upgrades (core/ota) */
     gw_ctl_t *ctl;
+    gw_topics_t *topics; /* custom topics and raw data (topics.h) */
     void (*done)(void *data);
     void *done_data;
 };
 
 static gw_gateway_t *g_current;
-
-/* ---- the gateway's own DeviceSecret (dynamic registration) in the store ----------- */
-
-static int secret_load(void *data, const char *pk, const char *dn, char *out, size_t cap)
-{
-    char spk[GW_STORE_NAME_MAX], sdn[GW_STORE_NAME_MAX], secret[GW_STORE_SECRET_MAX];
-    int rc = gw_store_gateway_get(data, spk, sdn, secret);
-    if (rc == GW_STORE_NOTFOUND)
-        return 1;
-    if (rc != GW_STORE_OK) {
-        GW_ERROR("gateway", "cannot read the gateway identity: %s", gw_store_errmsg(data));
-        return -1;
-    }
-    int ret = 1;
-    if (strcmp(spk, pk) == 0 && strcmp(sdn, dn) == 0 && strlen(secret) < cap) {
-        memcpy(out, secret, strlen(secret) + 1);
-        ret = 0;
-    }
-    memset(secret, 0, sizeof secret);
-    return ret;
-}
-
-static int secret_save(void *data, const char *pk, const char *dn, const char *secret)
-{
-    if (gw_store_gateway_set(data, pk, dn, secret) != GW_STORE_OK) {
-        GW_ERROR("gateway", "cannot store the gateway identity: %s", gw_store_errmsg(data));
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- composition ------------------------------------------------------------------ */
 
@@ -76,7 +52,7 @@ int gw_gateway_new(uv_loop_t *loop, gw_hub_t *hub, const gw_gateway_options_t *o
         free(gw);
         return LGW_EIO;
     }
-    gw_cloud_secret_store_t ss = {.load = secret_load, .save = secret_save, .data = gw->store};
+    gw_cloud_secret_store_t ss = gw_cloud_secret_store_db(gw->store); /* the gateway's own DeviceSecret */
     gw->cloud = gw_cloud_new(loop, opts->cloud, &ss);
     if (!gw->cloud) {
         GW_ERROR("gateway", "cannot create the cloud session");
@@ -91,6 +67,26 @@ int gw_gateway_new(uv_loop_t *loop, gw_hub_t *hub, const gw_gateway_options_t *o
         free(gw);
         return LGW_ENOMEM;
     }
+    /* OTA: the `ota` section (or defaults), images under <state_dir>/ota unless configured */
+    gw_ota_config_t oc;
+    const gw_ota_config_t *ocur = gw_ota_conf_current();
+    if (ocur)
+        oc = *ocur;
+    else
+        gw_ota_config_init(&oc);
+    char *odir = NULL;
+    if (!oc.dir && asprintf(&odir, "%s/ota", opts->state_dir) > 0)
+        oc.dir = odir;
+    gw_ota_devices_t devs = gw_ota_subdev_devices(gw->subdev);
+    gw->ota = gw_ota_new(loop, &oc, gw->cloud, hub, &devs);
+    free(odir);
+    if (gw->ota)
+        gw_subdev_add_listener(gw->subdev, gw_ota_on_session, gw->ota);
+    else
+        GW_ERROR("gateway", "cannot create the OTA manager: running without firmware upgrades");
+    gw->topics = gw_topics_new(loop, hub, gw->cloud, gw->subdev);
+    if (!gw->topics)
+        GW_WARN("gateway", "running without custom topics and raw data (out of memory)");
     if (opts->control_socket) {
         gw->ctl = gw_ctl_new(loop, gw, opts->control_socket, opts->control_mode ? opts->control_mode : 0600);
         if (!gw->ctl)
@@ -105,16 +101,19 @@ int gw_gateway_start(gw_gateway_t *gw)
 {
     if (!gw)
         return LGW_EINVAL;
+    if (gw->ota && gw_ota_start(gw->ota) != LGW_OK)
+        GW_ERROR("gateway", "cannot start the OTA manager");
     int rc = gw_cloud_start(gw->cloud);
     if (rc != LGW_OK)
         GW_ERROR("gateway", "cannot start the cloud session (%d)", rc);
     return rc;
 }
 
-/* Close chain: ctl → subdev detached → cloud → subdev → store → done. */
+/* Close chain: ctl → subdev detached → cloud → subdev → ota → store → done. */
 static void closed_subdev(void *data)
 {
     gw_gateway_t *gw = data;
+    gw_ota_free(gw->ota); /* after the cloud and the manager: both call into it until closed */
     gw_store_close(gw->store);
     void (*done)(void *) = gw->done;
     void *dd = gw->done_data;
@@ -126,6 +125,7 @@ static void closed_subdev(void *data)
 static void closed_cloud(void *data)
 {
     gw_gateway_t *gw = data;
+    gw_topics_free(gw->topics); /* its cloud handlers are gone now */
     gw_subdev_close(gw->subdev, closed_subdev, gw);
 }
 
@@ -147,6 +147,7 @@ void gw_gateway_close(gw_gateway_t *gw, void (*done)(void *data), void *data)
         g_current = NULL;
     gw->done = done;
     gw->done_data = data;
+    gw_topics_detach(gw->topics);
     if (gw->ctl)
         gw_ctl_close(gw->ctl, closed_ctl, gw);
     else
@@ -166,9 +167,15 @@ const gw_tsl_model_map_t *gw_gateway_model_map(gw_gateway_t *gw, const char *ins
     return gw_gwconf_model_map(instance, model);
 }
 
+const gw_tsl_models_t *gw_gateway_tsl_models(gw_gateway_t *gw)
+{
+    (void)gw;
+    return gw_gwconf_tsl_models();
+}
+
 /* ---- the core module ------------------------------------------------------------------ */
 
-static int module_init(void) { return gw_gwconf_register(); }
+static int module_init(void) { return gw_gwconf_register() == LGW_OK ? gw_topics_conf_register() : LGW_EINVAL; }
 
 static int module_start(gw_host_t *host, const gw_main_conf_t *mc)
 {

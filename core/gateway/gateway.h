@@ -76,6 +76,9 @@ gw_subdev_t *gw_gateway_subdev(gw_gateway_t *gw);
  */
 const gw_tsl_model_map_t *gw_gateway_model_map(gw_gateway_t *gw, const char *instance, const char *model);
 
+/** The TSL thing models loaded from `tsl.models_dir` (never NULL; may be empty). */
+const gw_tsl_models_t *gw_gateway_tsl_models(gw_gateway_t *gw);
+
 /** The daemon's gateway, or NULL (no `cloud` section, or not started yet / closed). */
 gw_gateway_t *gw_gateway_current(void);
 

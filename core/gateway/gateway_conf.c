@@ -6,6 +6,7 @@
 #include "cfgdoc.h"
 #include "conf.h"
 #include "log.h"
+#include "cloud_conf.h"
 #include "store/store.h"
 
 #include <libgen.h>
@@ -25,8 +26,7 @@ typedef struct inst_rec {
 } inst_rec_t;
 
 static struct {
-    bool cloud_set;
-    gw_cloud_config_t cloud;
+    gw_cloud_config_t cloud;  /* filled by gw_cloud_conf_register()'s validator; host NULL = no section */
     char *control_socket;   /* NULL: default */
     unsigned control_mode;
     unsigned login_rate;
@@ -55,14 +55,6 @@ static const config_setting_t *node_at_line(const config_setting_t *root, int li
     return root;
 }
 
-/* Error sink of gw_cloud_config_parse(): records against the node on that line. */
-static void cloud_err(void *data, const char *file, int line, const char *message)
-{
-    (void)file;
-    const config_setting_t *group = data;
-    lgw_config_error(gw_cfg_node(node_at_line(group, line)), "%s", message);
-}
-
 /* Error sink of the TSL mapping parser. */
 static void tsl_err(void *ctx, const config_setting_t *at, const char *file, int line, const char *msg)
 {
@@ -88,20 +80,6 @@ static char *resolve(const config_setting_t *node, const char *path)
 }
 
 /* ---- main-file sections ---------------------------------------------------------- */
-
-static int cloud_section(const lgw_config_t *section, void *data)
-{
-    (void)data;
-    if (G.cloud_set)
-        gw_cloud_config_free(&G.cloud);
-    G.cloud_set = false;
-    if (!section)
-        return 0;
-    const config_setting_t *g = gw_cfg_setting(section);
-    if (gw_cloud_config_parse(g, &G.cloud, cloud_err, (void *)g) == 0)
-        G.cloud_set = true;
-    return 0;
-}
 
 static int tsl_section(const lgw_config_t *section, void *data)
 {
@@ -320,7 +298,7 @@ static int subdevice_key(const char *instance, const lgw_config_t *setting, void
 
 int gw_gwconf_register(void)
 {
-    if (gw_conf_register_section("cloud", cloud_section, NULL) != LGW_OK ||
+    if (gw_cloud_conf_register(&G.cloud) != LGW_OK ||
         gw_conf_register_section("tsl", tsl_section, NULL) != LGW_OK ||
         gw_conf_register_section("gateway", gateway_section, NULL) != LGW_OK ||
         gw_conf_register_instance_key("models", models_key, NULL) != LGW_OK ||
@@ -331,7 +309,7 @@ int gw_gwconf_register(void)
 
 /* ---- queries ------------------------------------------------------------------------ */
 
-const gw_cloud_config_t *gw_gwconf_cloud(void) { return G.cloud_set ? &G.cloud : NULL; }
+const gw_cloud_config_t *gw_gwconf_cloud(void) { return G.cloud.host ? &G.cloud : NULL; }
 
 const char *gw_gwconf_control_socket(const char *state_dir, char *buf, size_t cap)
 {
@@ -392,9 +370,7 @@ void gw_gwconf_free(void)
         G.insts = r->next;
         rec_free(r);
     }
-    if (G.cloud_set)
-        gw_cloud_config_free(&G.cloud);
-    G.cloud_set = false;
+    gw_cloud_config_free(&G.cloud);
     gw_tsl_models_free(G.models);
     G.models = NULL;
     free(G.control_socket);

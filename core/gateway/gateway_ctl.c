@@ -178,7 +178,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     ctl_conn_t *c = h->data;
     if (c->cap - c->len < 65536) {
         size_t ncap = c->cap ? c->cap * 2 : 65536 * 2;
-        char *nb = ncap <= CTL_MAX_REQUEST + 65536 ? realloc(c->buf, ncap) : NULL;
+        if (ncap > CTL_MAX_REQUEST + 2 * 65536)
+            ncap = CTL_MAX_REQUEST + 2 * 65536; /* enough to notice "too large" in on_read */
+        char *nb = ncap > c->cap ? realloc(c->buf, ncap) : NULL;
         if (!nb) {
             *buf = uv_buf_init(NULL, 0);
             return;

@@ -164,6 +164,7 @@ void sd_cloud_deleted(gw_subdev_t *m, sd_dev_t *d, const char *why)
     sd_set_logged_in(m, d, false);
     remove_from_network(m, d);
     m->stats.cloud_deleted++;
+    m->add_paused_until = 0; /* room in the topology again */
     sd_maybe_drop(m, d);
 }
 
@@ -186,6 +187,7 @@ static void local_delete(gw_subdev_t *m, sd_dev_t *d, bool remove_network)
     d->present = false;
     d->online = false;
     m->stats.local_deleted++;
+    m->add_paused_until = 0;
     sd_maybe_drop(m, d);
     sd_kick(m);
 }
@@ -349,8 +351,7 @@ gw_subdev_t *gw_subdev_new(uv_loop_t *loop, gw_hub_t *hub, gw_cloud_t *cloud, gw
     m->hub = hub;
     m->cloud = cloud;
     m->store = store;
-    m->login_rate = login_rate ? login_rate : 200;
-    m->tokens = m->login_rate;
+    m->login_rate = login_rate && login_rate <= 200 ? login_rate : 200;
     gw_list_init(&m->devs);
     gw_strmap_init(&m->by_local);
     gw_strmap_init(&m->by_cloud);
@@ -525,7 +526,9 @@ json_t *gw_subdev_status_json(gw_subdev_t *m)
                           "lists", "LocalDevList", (json_int_t)present, "online", (json_int_t)online, "LocalTopoList",
                           (json_int_t)proxied, "RemovedDevList", (json_int_t)removed, "logged_in", (json_int_t)logged,
                           "credentials", (json_int_t)creds);
-    json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connects", (json_int_t)m->stats.connects,
+    json_t *s = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "connects", (json_int_t)m->stats.connects,
+                          "throttled", (json_int_t)m->stats.throttled,
+                          "removed_sent", (json_int_t)m->stats.removed_sent,
                           "syncs", (json_int_t)m->stats.syncs, "registered", (json_int_t)m->stats.registered,
                           "topo_added", (json_int_t)m->stats.topo_added, "logins", (json_int_t)m->stats.logins,
                           "login_batches", (json_int_t)m->stats.login_batches, "logouts",
@@ -550,10 +553,12 @@ json_t *gw_subdev_devices_json(gw_subdev_t *m)
             json_array_append_new(lists, json_string("LocalDevList"));
         if (d->proxied)
             json_array_append_new(lists, json_string("LocalTopoList"));
+        const gw_hub_device_t *hd = d->present ? gw_hub_find(m->hub, d->instance, d->device_id) : NULL;
+        int64_t seen = hd ? hd->last_seen_ms : d->last_seen_ms;
         json_t *e = json_pack("{s:s,s:s,s:s,s:o,s:b,s:b,s:b,s:b,s:I}", "instance", d->instance, "device_id",
                               d->device_id, "model", d->model, "lists", lists, "online", d->present && d->online,
                               "logged_in", d->logged_in, "disabled", d->disabled, "has_secret", d->has_cred,
-                              "last_seen_ms", (json_int_t)d->last_seen_ms);
+                              "last_seen_ms", (json_int_t)seen);
         if (d->ckey[0]) {
             json_object_set_new(e, "productKey", json_string(d->pk));
             json_object_set_new(e, "deviceName", json_string(d->dn));

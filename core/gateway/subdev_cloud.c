@@ -13,9 +13,10 @@
  *                 credentials are imported;
  *   topo/add      present devices holding a secret, not proxied, ≤ 30, each
  *                 entry signed; acked → LocalTopoList;
- *   batch_login   proxied, present, online, not logged in, ≤ 50, a token
- *                 bucket of login_rate entries/s (platform: ~200/s), and ≤ 5
- *                 logins per device per rolling minute;
+ *   batch_login   proxied, present, online, not logged in, ≤ 50 per batch,
+ *                 at most login_rate entries in any 1-second window (platform:
+ *                 ~200/s per gateway), ≤ 5 logins per device per rolling
+ *                 minute; batches wait to fill (min(candidates, 50, rate/4));
  *   batch_logout  logged in but offline or gone, ≤ 50.
  * Batches are all-or-nothing on the platform: the devices its reply names
  * get their own treatment (codes below), the others are retried at once; a
@@ -87,12 +88,15 @@ static int offender_code(const gw_cloud_reply_t *r, const sd_dev_t *d, bool *lis
     return 0;
 }
 
+/* Records a platform cap (428/6400) for `linkgwctl status`; logs at most once a minute per code. */
 static void record_cap(gw_subdev_t *m, int code, const char *what)
 {
+    int64_t now = sd_wall_ms();
+    if (code != m->stats.last_cap_code || now - m->stats.last_cap_ms > 60000)
+        GW_ERROR("subdev", "platform limit reached (code %d): %s", code, what);
     m->stats.last_cap_code = code;
-    m->stats.last_cap_ms = sd_wall_ms();
+    m->stats.last_cap_ms = now;
     snprintf(m->stats.last_cap_msg, sizeof m->stats.last_cap_msg, "%s", what);
-    GW_ERROR("subdev", "platform limit reached (code %d): %s", code, what);
 }
 
 /* What a platform error code means for @p d after a request of kind @p op. */
@@ -102,13 +106,14 @@ static void fail_dev(gw_subdev_t *m, sd_dev_t *d, int op, int code, uint64_t now
     switch (code) {
     case 428:
         record_cap(m, 428, "too many sub-devices online under this gateway; logins wait");
-        d->retry_at = now + RETRY_LIMIT_MS;
+        m->login_paused_until = now + RETRY_LIMIT_MS;
         break;
     case 6400:
         record_cap(m, 6400, "too many sub-devices in this gateway's topology; topo/add waits");
-        d->retry_at = now + RETRY_LIMIT_MS;
+        m->add_paused_until = now + RETRY_LIMIT_MS;
         break;
     case 429:
+        m->stats.throttled++;
         GW_WARN("subdev", "%s: throttled by the platform (429): retry in a minute", d->ckey);
         d->retry_at = now + RETRY_LIMIT_MS;
         break;
@@ -182,6 +187,9 @@ static bool batch_outcome(req_ctx_t *c, int status, const gw_cloud_reply_t *r, c
             offender_code(r, d, &listed);
     }
     GW_WARN("subdev", "%s of %zu device(s) refused: %d %s", what, c->n, r->code, r->message ? r->message : "");
+    if (!listed && c->n > 1 && (r->code == 428 || r->code == 6400))
+        record_cap(m, r->code, r->code == 428 ? "too many sub-devices online under this gateway: logging in one by one"
+                                              : "too many sub-devices in this gateway's topology: adding one by one");
     for (size_t i = 0; i < c->n; i++) {
         sd_dev_t *d = ctx_dev(c, i);
         if (!d)
@@ -192,8 +200,8 @@ static bool batch_outcome(req_ctx_t *c, int status, const gw_cloud_reply_t *r, c
             fail_dev(m, d, c->op, code, now);
         else if (listed)
             d->retry_at = 0;                         /* innocent bystander */
-        else if (c->n > 1 && r->code != 428 && r->code != 6400 && r->code != 429)
-            d->solo = true;                          /* find the culprit */
+        else if (c->n > 1 && r->code != 429)
+            d->solo = true;                          /* find the culprit, or fill up to a cap */
         else
             fail_dev(m, d, c->op, r->code, now);
     }
@@ -304,8 +312,6 @@ static void topo_get(gw_subdev_t *m)
 
 /* ---- topo/delete (RemovedDevList) ---------------------------------------------------------- */
 
-static bool g_del_solo;
-
 static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void *data)
 {
     (void)cl;
@@ -324,7 +330,7 @@ static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r
             GW_INFO("subdev", "topo/delete %s/%s acknowledged: out of RemovedDevList", c->keys[i], slash + 1);
             m->stats.removed_sent++;
         }
-        g_del_solo = false;
+        m->del_solo = false;
     } else if (status == LGW_OK && r) {
         bool listed = false;
         size_t i;
@@ -343,8 +349,8 @@ static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r
             }
         }
         if (!listed) {
-            g_del_solo = c->n > 1;
-            if (!g_del_solo)
+            m->del_solo = c->n > 1;
+            if (!m->del_solo)
                 m->del_retry_at = uv_now(m->loop) + RETRY_SHORT_MS;
             GW_WARN("subdev", "topo/delete refused: %d %s", r->code, r->message ? r->message : "");
         }
@@ -371,7 +377,7 @@ static void pump_removed(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         return;
     }
     size_t take = n < SD_BATCH_TOPO ? n : SD_BATCH_TOPO;
-    if (g_del_solo)
+    if (m->del_solo)
         take = 1;
     req_ctx_t *c = ctx_new(m, 0, take);
     json_t *params = json_array();
@@ -513,8 +519,7 @@ static size_t collect(gw_subdev_t *m, want_fn want, bool login, sd_dev_t **out, 
         }
         if (d->solo) {
             if (n == 0) {
-                out[n++] = d;
-                d->solo = false;
+                out[n++] = d; /* the sender clears the flag */
                 break;
             }
             continue;
@@ -540,6 +545,7 @@ static void pump_register(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_array_append_new(params, json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn));
         memcpy(c->keys[i], devs[i]->ckey, sizeof c->keys[i]);
         devs[i]->inflight |= OP_REG;
+        devs[i]->solo = false;
     }
     c->n = n;
     char t[256];
@@ -600,6 +606,11 @@ static void pump_add(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
     if (m->add_inflight)
         return;
+    if (now < m->add_paused_until) {
+        if (m->add_paused_until < *wake)
+            *wake = m->add_paused_until;
+        return;
+    }
     sd_dev_t *devs[SD_BATCH_TOPO];
     size_t n = collect(m, want_add, false, devs, SD_BATCH_TOPO, now, wake);
     if (!n)
@@ -617,6 +628,7 @@ static void pump_add(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_array_append_new(params, e);
         memcpy(c->keys[c->n++], devs[i]->ckey, sizeof c->keys[0]);
         devs[i]->inflight |= OP_ADD;
+        devs[i]->solo = false;
     }
     if (!c->n) {
         json_decref(params);
@@ -659,16 +671,75 @@ static void on_login(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void
     sd_kick(m);
 }
 
+/* Login entries still allowed in the 1-second window ending now (expired batches dropped). */
+static unsigned window_free(gw_subdev_t *m, uint64_t now)
+{
+    while (m->win.len && m->win.at[m->win.head] + 1000 <= now) {
+        m->win.sum -= m->win.n[m->win.head];
+        m->win.head = (m->win.head + 1) % SD_WINDOW_MAX;
+        m->win.len--;
+    }
+    return m->win.sum < m->login_rate ? m->login_rate - m->win.sum : 0;
+}
+
+/* When @p need entries will be free (uv_now ms). */
+static uint64_t window_free_at(gw_subdev_t *m, unsigned need, uint64_t now)
+{
+    unsigned freed = m->login_rate - m->win.sum;
+    for (unsigned i = 0; i < m->win.len && freed < need; i++) {
+        unsigned k = (m->win.head + i) % SD_WINDOW_MAX;
+        freed += m->win.n[k];
+        if (freed >= need)
+            return m->win.at[k] + 1000 + 1;
+    }
+    return now + 1000;
+}
+
+static void window_add(gw_subdev_t *m, uint64_t now, unsigned n)
+{
+    if (m->win.len == SD_WINDOW_MAX) { /* cannot happen with login_rate ≤ 200; stay conservative */
+        m->win.n[(m->win.head + m->win.len - 1) % SD_WINDOW_MAX] += n;
+        m->win.sum += n;
+        return;
+    }
+    unsigned k = (m->win.head + m->win.len) % SD_WINDOW_MAX;
+    m->win.at[k] = now;
+    m->win.n[k] = n;
+    m->win.len++;
+    m->win.sum += n;
+}
+
 static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
+    if (now < m->login_paused_until) {
+        if (m->login_paused_until < *wake)
+            *wake = m->login_paused_until;
+        return;
+    }
     while (m->login_inflight < SD_LOGIN_INFLIGHT) {
-        if (m->tokens < 1) {
-            uint64_t at = now + (uint64_t)((1 - m->tokens) * 1000 / m->login_rate) + 1;
+        /* fill batches: wait for min(candidates, 50, a quarter second of rate) free entries */
+        sd_dev_t *probe[SD_BATCH_LOGIN];
+        uint64_t ignore = UINT64_MAX;
+        size_t ncand = collect(m, want_login, true, probe, SD_BATCH_LOGIN, now, &ignore);
+        if (ncand == 1 && probe[0]->solo)
+            ncand = 1; /* a device that goes alone */
+        size_t need = m->login_rate / 4 ? m->login_rate / 4 : 1;
+        if (need > SD_BATCH_LOGIN)
+            need = SD_BATCH_LOGIN;
+        if (ncand < need)
+            need = ncand;
+        if (need == 0) {
+            collect(m, want_login, true, probe, SD_BATCH_LOGIN, now, wake); /* only for the wake time */
+            return;
+        }
+        unsigned avail = window_free(m, now);
+        if (avail < need) {
+            uint64_t at = window_free_at(m, (unsigned)need, now);
             if (at < *wake)
                 *wake = at;
             return;
         }
-        size_t max = (size_t)m->tokens < SD_BATCH_LOGIN ? (size_t)m->tokens : SD_BATCH_LOGIN;
+        size_t max = avail < SD_BATCH_LOGIN ? avail : SD_BATCH_LOGIN;
         sd_dev_t *devs[SD_BATCH_LOGIN];
         size_t n = collect(m, want_login, true, devs, max, now, wake);
         if (!n)
@@ -686,6 +757,7 @@ static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
             json_array_append_new(list, e);
             memcpy(c->keys[c->n++], devs[i]->ckey, sizeof c->keys[0]);
             devs[i]->inflight |= OP_LOGIN;
+            devs[i]->solo = false;
             devs[i]->logins[devs[i]->nlogins % SD_LOGIN_WINDOW] = now;
             devs[i]->nlogins++;
         }
@@ -694,7 +766,7 @@ static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
             free(c);
             return;
         }
-        m->tokens -= (double)c->n;
+        window_add(m, now, (unsigned)c->n);
         json_t *params = json_pack("{s:s,s:o}", "signMethod", "hmacSha256", "deviceList", list);
         char t[256];
         gw_topic(m, t, sizeof t, "ext/session", "combine/batch_login");
@@ -724,6 +796,7 @@ static void on_logout(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, voi
         bool listed = false;
         if (d && (ok || (r && offender_code(r, d, &listed) == 520))) {
             d->retry_at = 0;
+            m->login_paused_until = 0; /* room under the online cap again */
             if (ok)
                 m->stats.logouts++;
             sd_set_logged_in(m, d, false);
@@ -749,6 +822,7 @@ static void pump_logout(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_array_append_new(params, json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn));
         memcpy(c->keys[i], devs[i]->ckey, sizeof c->keys[i]);
         devs[i]->inflight |= OP_LOGOUT;
+        devs[i]->solo = false;
     }
     c->n = n;
     char t[256];
@@ -793,9 +867,6 @@ void sd_pump(gw_subdev_t *m)
         arm(m, wake, now);
         return;
     }
-    double add = (double)(now - m->tokens_at) * m->login_rate / 1000.0;
-    m->tokens = m->tokens + add > m->login_rate ? m->login_rate : m->tokens + add;
-    m->tokens_at = now;
     pump_removed(m, now, &wake);
     pump_register(m, now, &wake);
     pump_add(m, now, &wake);
@@ -835,7 +906,9 @@ static void on_state(gw_cloud_t *cl, gw_cloud_state_t st, void *data)
             sd_dev_t *d = gw_container_of(node, sd_dev_t, link);
             d->retry_at = 0;
             d->solo = false;
+            d->disabled = false; /* may have been enabled meanwhile: the login tells */
         }
+        m->add_paused_until = m->login_paused_until = 0;
         sd_kick(m);
     } else if (!up && m->connected) {
         m->connected = false;

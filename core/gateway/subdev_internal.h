@@ -29,6 +29,7 @@ enum { OP_REG = 1, OP_ADD = 2, OP_LOGIN = 4, OP_LOGOUT = 8 };
 #define SD_BATCH_LOGIN 50          /* devices per batch_login/logout */
 #define SD_BATCH_TOPO 30           /* devices per topo/add, topo/delete, sub/register */
 #define SD_LOGIN_INFLIGHT 4        /* batch_login requests in flight */
+#define SD_WINDOW_MAX 256          /* batches remembered for the 1-second window (≥ login_rate) */
 
 typedef struct sd_dev {
     gw_list_t link;
@@ -71,11 +72,17 @@ struct gw_subdev {
     size_t ninstances;
 
     bool connected, synced, topo_get_inflight;
+    bool del_solo;                 /* topo/delete one device per request (a batch failed) */
     unsigned reg_inflight, add_inflight, login_inflight, logout_inflight, del_inflight;
     uint64_t del_retry_at, topo_get_retry_at;
-    double tokens;                 /* login token bucket */
-    unsigned login_rate;
-    uint64_t tokens_at;
+    uint64_t add_paused_until;     /* 6400: the topology is full (until a device leaves it, or 60 s) */
+    uint64_t login_paused_until;   /* 428: too many online (until a logout, or 60 s) */
+    unsigned login_rate;           /* at most this many login entries in any 1000 ms window */
+    struct {                       /* batches sent in the last second (sliding window) */
+        uint64_t at[SD_WINDOW_MAX];
+        unsigned n[SD_WINDOW_MAX];
+        unsigned head, len, sum;
+    } win;
     uv_timer_t kick_timer, retry_timer;
     bool closing;
     int handles_open;
@@ -84,7 +91,7 @@ struct gw_subdev {
 
     struct {
         uint64_t connects, syncs, registered, topo_added, logins, login_batches, logouts, cloud_deleted,
-            local_deleted, removed_sent, relogins_520;
+            local_deleted, removed_sent, relogins_520, throttled;
         int last_cap_code;         /* 428 / 6400 */
         int64_t last_cap_ms;
         char last_cap_msg[160];

@@ -162,6 +162,9 @@ static bool read_point(const lgw_config_t *c, mb_model_t *m, mb_point_t *p, int 
     if (p->writable && (p->table == MB_TABLE_DISCRETE || p->table == MB_TABLE_INPUT))
         lgw_config_error(lgw_config_child(c, "access"), "%s points are read-only",
                          mb_table_names[p->table]);
+    if (p->writable && p->regs > MODBUS_MAX_WRITE_REGISTERS)
+        lgw_config_error(lgw_config_child(c, "length"), "a writable string has at most %d registers (FC 16)",
+                         MODBUS_MAX_WRITE_REGISTERS);
     const char *gname = "default";
     lgw_config_get_string(c, "group", &gname);
     p->group = (unsigned)-1;
@@ -436,11 +439,13 @@ static void read_discovery(mb_inst_t *mi, const lgw_config_t *d)
     mb_scan_cfg_t *sc = &mi->scan;
     sc->enabled = true;
     lgw_config_check_keys(d, k_disc);
+    /* never unit 0: on RTU that is a broadcast nobody answers (and some
+     * adapters mishandle); 248..255 are reserved */
     int64_t v = 1;
-    lgw_config_get_int_range(d, "first", &v, 0, 255);
+    lgw_config_get_int_range(d, "first", &v, 1, 247);
     sc->first = (int)v;
     v = 247;
-    lgw_config_get_int_range(d, "last", &v, 0, 255);
+    lgw_config_get_int_range(d, "last", &v, 1, 247);
     sc->last = (int)v;
     if (sc->last < sc->first)
         lgw_config_error(lgw_config_child(d, "last"), "'last' must be >= 'first'");
@@ -543,6 +548,10 @@ int mb_config_read(mb_inst_t *mi, const lgw_config_t *s)
         if (lgw_config_require(dc, "unit") != LGW_OK ||
             lgw_config_get_int_range(dc, "unit", &unit, mi->bus.rtu ? 1 : 0, mi->bus.rtu ? 247 : 255) != LGW_OK)
             continue;
+        if (unit > 247 && unit != 255) { /* what libmodbus (and the protocol) accept */
+            lgw_config_error(lgw_config_child(dc, "unit"), "unit must be 0..247 or 255 over TCP");
+            continue;
+        }
         uint32_t to = mi->bus.response_timeout_ms;
         get_ms(dc, "timeout_ms", &to, 10, 60000);
         if (!id || !model)

@@ -64,6 +64,7 @@ static void mb_stop(void *data)
     if (mi->overruns)
         lgw_log(mi->inst, LGW_LOG_INFO, "%llu polls skipped because the bus was still busy with the previous one",
                 (unsigned long long)mi->overruns);
+    mi->overruns = 0;
 }
 
 static void mb_destroy(void *data)
@@ -71,7 +72,7 @@ static void mb_destroy(void *data)
     mb_inst_t *mi = data;
     if (!mi)
         return;
-    mb_poll_stop(mi);
+    mb_stop(mi); /* idempotent; covers a start that failed half-way */
     mb_config_free(mi);
     free(mi);
 }

@@ -38,6 +38,7 @@ typedef struct emu_fx {
     gw_cloud_t *cloud;
     bool closed;
     int status, code, ndone, handled;
+    gw_cloud_msg_kind_t last_kind;
 } emu_fx_t;
 
 static void start_emulator(emu_fx_t *f)
@@ -222,10 +223,84 @@ static void test_emu_dynamic_registration_once(void **state)
     fx_free(f);
 }
 
+#ifdef CLOUD_HAVE_DB
+#include "cloud_secret_db.h"
+#include "store/store.h"
+
+/* True when the file at @p path contains @p needle anywhere. */
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return false;
+    size_t n = strlen(needle), cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    for (size_t r; (r = fread(buf + len, 1, cap - len, fp)) > 0;) {
+        len += r;
+        if (len == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(fp);
+    bool found = false;
+    for (size_t i = 0; i + n <= len && !found; i++)
+        found = memcmp(buf + i, needle, n) == 0;
+    free(buf);
+    return found;
+}
+
+/* The production path: the DeviceSecret sealed in the SQLite store, once across restarts. */
+static void test_emu_dynamic_registration_db(void **state)
+{
+    (void)state;
+    emu_fx_t *f = fx_new();
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/gw-state", f->broker.dir);
+    gw_store_t *st = NULL;
+    char err[200];
+    assert_int_equal(gw_store_open(dir, NULL, &st, err, sizeof err), GW_STORE_OK);
+    gw_cloud_secret_store_t store = gw_cloud_secret_store_db(st);
+    f->cloud = make_cloud(f, GW2, NULL, &store);
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    gw_cloud_stats_t stats;
+    gw_cloud_get_stats(f->cloud, &stats);
+    assert_int_equal(stats.registrations, 1);
+    close_cloud(f);
+    char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX], secret[GW_STORE_SECRET_MAX];
+    assert_int_equal(gw_store_gateway_get(st, pk, dn, secret), GW_STORE_OK);
+    assert_string_equal(pk, PK);
+    assert_string_equal(dn, GW2);
+    gw_store_close(st);
+    /* encrypted at rest: the secret appears in no file of the state directory */
+    static const char *const files[] = {"linkgw.db", "linkgw.db-wal", "store.key"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_false(file_contains(path, secret));
+    }
+    memset(secret, 0, sizeof secret);
+
+    /* restart: reopen the store, connect with the stored secret, no registration */
+    assert_int_equal(gw_store_open(dir, NULL, &st, err, sizeof err), GW_STORE_OK);
+    store = gw_cloud_secret_store_db(st);
+    f->cloud = make_cloud(f, GW2, NULL, &store);
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    gw_cloud_get_stats(f->cloud, &stats);
+    assert_int_equal(stats.registrations, 0);
+    assert_int_equal(stats.connect_attempts, 1);
+    close_cloud(f);
+    gw_store_close(st);
+    fx_free(f);
+}
+#endif
+
 static void on_down(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
 {
     emu_fx_t *f = data;
     f->handled++;
+    f->last_kind = m->kind;
     gw_cloud_reply_to(c, m->reply_topic, m->id, 200, NULL, NULL);
 }
 
@@ -278,6 +353,46 @@ static void test_emu_malformed_downstream(void **state)
     fx_free(f);
 }
 
+/* Console-driven downstream traffic: sync service (RRPC, /ext/rrpc form since the
+ * gateway sets ext bit0), async service and property set, answered by handlers. */
+static void test_emu_console_services(void **state)
+{
+    (void)state;
+    emu_fx_t *f = fx_new();
+    f->cloud = make_cloud(f, GW1, GW1_DS, NULL);
+    assert_int_equal(gw_cloud_on(f->cloud, "/ext/rrpc/+/sys/+/+/thing/service/+", on_down, f), LGW_OK);
+    assert_int_equal(gw_cloud_on(f->cloud, "/sys/" PK "/" GW1 "/thing/service/#", on_down, f), LGW_OK);
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, connected_synced, f, 8000));
+    static const struct {
+        const char *request, *cid;
+        gw_cloud_msg_kind_t kind;
+    } cmds[] = {
+        {"{\"cmd\":\"service.invoke\",\"cid\":\"c1\",\"productKey\":\"" PK "\",\"deviceName\":\"" GW1 "\","
+         "\"identifier\":\"Calibrate\",\"params\":{\"Offset\":1},\"sync\":true}",
+         "\"cid\":\"c1\"", GW_CLOUD_MSG_RRPC_EXT},
+        {"{\"cmd\":\"service.invoke\",\"cid\":\"c2\",\"productKey\":\"" PK "\",\"deviceName\":\"" GW1 "\","
+         "\"identifier\":\"Reboot\",\"params\":{}}",
+         "\"cid\":\"c2\"", GW_CLOUD_MSG_SERVICE},
+        {"{\"cmd\":\"prop.set\",\"cid\":\"c3\",\"productKey\":\"" PK "\",\"deviceName\":\"" GW1 "\","
+         "\"params\":{\"Mode\":1}}",
+         "\"cid\":\"c3\"", GW_CLOUD_MSG_PROPERTY_SET},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        assert_int_equal(tu_fake_publish(&f->admin, "$emu/request", cmds[i].request), 0);
+        wait_msg_t w = {f, "$emu/response", cmds[i].cid};
+        assert_true(tu_run_until(&f->loop, admin_saw, &w, 8000));
+        char *resp = tu_fake_last(&f->admin, "$emu/response", cmds[i].cid);
+        assert_non_null(resp);
+        if (!strstr(resp, "\"code\":200"))
+            fail_msg("console answer: %s", resp);
+        free(resp);
+        assert_int_equal(f->last_kind, cmds[i].kind);
+    }
+    assert_int_equal(f->handled, 3);
+    fx_free(f);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -291,6 +406,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_emu_auth_ntp_post),
         cmocka_unit_test(test_emu_dynamic_registration_once),
         cmocka_unit_test(test_emu_malformed_downstream),
+        cmocka_unit_test(test_emu_console_services),
+#ifdef CLOUD_HAVE_DB
+        cmocka_unit_test(test_emu_dynamic_registration_db),
+#endif
     };
     if (getenv("CLOUD_TEST_FILTER"))
         cmocka_set_test_filter(getenv("CLOUD_TEST_FILTER"));

@@ -137,7 +137,25 @@ static bool ntp_synced(void *arg)
     return gw_cloud_time_synced(((fixture_t *)arg)->cloud);
 }
 
-/* Connect, NTP, QoS 1 requests: success, platform error surfaced, timeout. */
+static unsigned count_subdevices(void *data)
+{
+    (void)data;
+    return 7;
+}
+
+typedef struct wait_post {
+    fixture_t *f;
+    int n;
+} wait_post_t;
+
+static bool self_posts(void *arg)
+{
+    wait_post_t *w = arg;
+    return tu_fake_count(&w->f->fake, SYS "/thing/event/property/post", "\"SubDeviceCount\":7") >= w->n;
+}
+
+/* Connect, NTP, QoS 1 requests: success, platform error surfaced, timeout;
+ * the gateway's own report; pending requests cancelled by close. */
 static void test_connect_request_reply(void **state)
 {
     (void)state;
@@ -208,6 +226,30 @@ static void test_connect_request_reply(void **state)
     assert_int_equal(st.connects, 1);
     assert_int_equal(st.request_timeouts, 1);
     assert_int_equal(st.requests_pending, 0);
+
+    /* the gateway's own property report, sub-device count from a callback */
+    assert_int_equal(gw_cloud_self_report(f->cloud, 100, count_subdevices, NULL), LGW_OK);
+    wait_post_t w = {f, 2};
+    assert_true(tu_run_until(&f->loop, self_posts, &w, 5000));
+    char *self = tu_fake_last(&f->fake, SYS "/thing/event/property/post", "\"SubDeviceCount\":7");
+    assert_non_null(self);
+    assert_non_null(strstr(self, "\"Uptime\":"));
+    assert_non_null(strstr(self, "\"MemoryRssKiB\":"));
+    free(self);
+    assert_int_equal(gw_cloud_self_report(f->cloud, 0, NULL, NULL), LGW_OK);
+
+    /* closing fails what is still pending with LGW_ECANCELED */
+    json_t *slow2 = json_pack("{s:i}", "slow", 1);
+    f->ndone = 0;
+    assert_int_equal(gw_cloud_request(f->cloud, SYS "/thing/event/property/post", NULL, slow2, 0, on_reply, f, NULL),
+                     LGW_OK);
+    json_decref(slow2);
+    gw_cloud_close(f->cloud, on_closed, f);
+    f->cloud = NULL;
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->status[0], LGW_ECANCELED);
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    assert_true(f->closed);
     fixture_free(f);
 }
 

@@ -239,8 +239,9 @@ static void fake_on_connect(struct mosquitto *m, void *ud, int rc)
     tu_fake_t *f = ud;
     if (rc == 0) {
         int mid;
-        const char *subs[] = {"/sys/#", "/ext/#"};
-        mosquitto_subscribe_multiple(m, &mid, 2, (char *const *)subs, 1, 0, NULL);
+        const char *subs[] = {"/sys/#", "/ext/#", "$emu/response"};
+        /* $emu/response: the alink-emu console's answers (only when logged in as its admin) */
+        mosquitto_subscribe_multiple(m, &mid, f->answer_posts ? 2 : 3, (char *const *)subs, 1, 0, NULL);
     }
     pthread_mutex_lock(&f->mu);
     f->connected = rc == 0;

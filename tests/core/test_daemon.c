@@ -90,7 +90,8 @@ static void wait_for(proc_t *p, size_t from, const char *needle)
         if (!pump(p, 200))
             break;
     }
-    fail_msg("'%s' not seen in the daemon's output:\n%s", needle, p->log ? p->log : "");
+    fprintf(stderr, "---- daemon output ----\n%s\n---- end ----\n", p->log ? p->log : "");
+    fail_msg("'%s' not seen in the daemon's output (above)", needle);
 }
 
 static int finish(proc_t *p)
@@ -176,6 +177,19 @@ static void expect_notify(int fd, const char *want)
     fail_msg("notification '%s' not received", want);
 }
 
+/* Reads every queued notification; true if one equals @p want. */
+static bool drain_notify(int fd, const char *want)
+{
+    char buf[256];
+    bool seen = false;
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf - 1, MSG_DONTWAIT)) >= 0) {
+        buf[n] = '\0';
+        seen = seen || strcmp(buf, want) == 0;
+    }
+    return seen;
+}
+
 static void test_reload(void **state)
 {
     (void)state;
@@ -198,6 +212,8 @@ static void test_reload(void **state)
     assert_true(contains(&p, 0, "plugin b: test plugin started (label 'b1')"));
     assert_true(contains(&p, 0, "plugin c: test plugin started (label 'c1')"));
     wait_for(&p, 0, "INFO hub: device added: a/dev0 (model thing)");
+
+    wait_for(&p, 0, "INFO hub: device added: c/dev0 (model thing)");
 
     /* a rewritten unchanged, b changed, c removed, d added */
     size_t mark = p.len;
@@ -240,6 +256,40 @@ static void test_reload(void **state)
     assert_true(contains(&p, mark, "instance 'd' disabled: stopping it"));
     assert_true(contains(&p, mark, "plugin d: instance stopped"));
 
+    /* a restart that must wait for the old instance's running pool job */
+    char block[600], text[900];
+    snprintf(block, sizeof block, "%s/release", t.dir);
+    snprintf(text, sizeof text, "plugin = \"test_good\";\nsettings = { label = \"e1\"; block_file = \"%s\"; };\n",
+             block);
+    mark = p.len;
+    th_write(&t, "conf.d/e.conf", text);
+    kill(p.pid, SIGHUP);
+    wait_for(&p, mark, "plugin e: test plugin started (label 'e1')");
+    wait_for(&p, mark, "INFO linkgw: reload done");
+    mark = p.len;
+    snprintf(text, sizeof text, "plugin = \"test_good\";\nsettings = { label = \"e2\"; block_file = \"%s\"; };\n",
+             block);
+    th_write(&t, "conf.d/e.conf", text);
+    kill(p.pid, SIGHUP);
+    wait_for(&p, mark, "INFO linkgw: reload done");
+    assert_true(contains(&p, mark, "instance 'e' changed: restarting it"));
+    assert_false(contains(&p, mark, "plugin e: instance stopped")); /* waiting for the job */
+    assert_false(contains(&p, mark, "label 'e2'"));
+    mark = p.len;
+    snprintf(text, sizeof text, "plugin = \"test_good\";\nsettings = { label = \"e3\"; block_file = \"%s\"; };\n",
+             block);
+    th_write(&t, "conf.d/e.conf", text);
+    kill(p.pid, SIGHUP);
+    wait_for(&p, mark, "INFO linkgw: reload done");
+    assert_true(contains(&p, mark, "instance 'e' is still restarting; its new change is applied at the next SIGHUP"));
+    th_write(&t, "release", "");
+    wait_for(&p, mark, "plugin e: test plugin started (label 'e2')");
+    assert_true(contains(&p, mark, "plugin e: block job finished (ran)"));
+    mark = p.len;
+    kill(p.pid, SIGHUP);
+    wait_for(&p, mark, "plugin e: test plugin started (label 'e3')");
+
+    assert_true(drain_notify(nfd, "RELOADING=1")); /* the daemon never blocks on a full queue */
     mark = p.len;
     kill(p.pid, SIGTERM);
     int rc = finish(&p);
@@ -282,7 +332,7 @@ static void test_check_config(void **state)
     snprintf(want, sizeof want, "%s/conf.d/bad2.conf:2: unknown setting 'colour'\n", t.dir);
     assert_true(contains(&p, 0, want));
     snprintf(want, sizeof want, "%s/conf.d/bad3.conf:1: refusing plugin %s/test_abi_major.so: plugin was built "
-             "for ABI 2.0 but this host implements ABI 1.0", t.dir, TEST_PLUGIN_DIR);
+             "for ABI 2.0 but this host implements ABI 1.1", t.dir, TEST_PLUGIN_DIR);
     assert_true(contains(&p, 0, want));
     assert_false(contains(&p, 0, "does_not_exist")); /* disabled: not loaded */
     assert_false(contains(&p, 0, "configuration OK"));

@@ -195,7 +195,12 @@ static void t_lifecycle(void **s)
     json_t *m = emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/disable", 5000);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "method")), "thing.disable");
+    /* the gateway's answer is accepted although the session has ended: no 520 */
+    char ans[200];
+    snprintf(ans, sizeof ans, "{\"id\":\"%s\",\"code\":200,\"data\":{}}", json_string_value(json_object_get(m, "id")));
+    emu_client_pub(H, "/sys/" SUB_PK "/sub02/thing/disable_reply", ans);
     json_decref(m);
+    assert_int_equal(emu_client_sub(H, "/ext/error/" GW_PK "/gw02"), 0);
     m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", 5000);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "status")), 8);
     json_decref(m);
@@ -207,6 +212,7 @@ static void t_lifecycle(void **s)
     json_t *r = emu_client_request(H, "/ext/session/" GW_PK "/gw02/combine/login", payload, 5000);
     assert_int_equal(emu_code(r), 522);
     json_decref(r);
+    assert_null(emu_client_wait(H, "/ext/error/" GW_PK "/gw02", 300));
     const char *en[] = {"device", "enable", SUB_PK, "sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, en), 0);
     json_decref(emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/enable", 5000));
@@ -238,6 +244,44 @@ static void t_lifecycle(void **s)
     json_decref(m);
     const char *get[] = {"device", "get", SUB_PK, "sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, get), 1);
+}
+
+static void t_direct_device(void **s)
+{
+    int rc;
+    (void)s;
+    /* an OTA task pushed while offline is delivered when the device connects (_ss=1) */
+    const char *ota[] = {"ota", "push", DEV_PK, "dev01", "--url", "https://example.invalid/a.bin", "--version", "3.1",
+                         "--size", "10", "--sign", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                         "--sign-method", "SHA256", "--module", "MCU", NULL};
+    assert_int_equal(emu_cli(&B, NULL, ota), 0);
+    emu_client_t *d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", "_ss=1", &rc);
+    assert_non_null(d);
+    json_t *m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", 5000);
+    assert_non_null(m);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "data"), "module")), "MCU");
+    json_decref(m);
+    const char *waiton[] = {"wait", "online", DEV_PK, "dev01", "--timeout", "5", NULL};
+    assert_int_equal(emu_cli(&B, NULL, waiton), 0);
+    /* disabling a direct device disconnects it and refuses it afterwards */
+    const char *dis[] = {"device", "disable", DEV_PK, "dev01", NULL};
+    assert_int_equal(emu_cli(&B, NULL, dis), 0);
+    for (int i = 0; i < 100 && emu_client_connected(d); i++) usleep(50000);
+    assert_false(emu_client_connected(d));
+    emu_client_close(d);
+    const char *waitoff[] = {"wait", "offline", DEV_PK, "dev01", "--timeout", "5", NULL};
+    assert_int_equal(emu_cli(&B, NULL, waitoff), 0);
+    assert_null(emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc));
+    const char *en[] = {"device", "enable", DEV_PK, "dev01", NULL};
+    assert_int_equal(emu_cli(&B, NULL, en), 0);
+    /* without _ss the pending task arrives once the device subscribes */
+    d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc);
+    assert_non_null(d);
+    assert_int_equal(emu_client_sub(d, "/ota/device/upgrade/" DEV_PK "/+"), 0);
+    m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", 5000);
+    assert_non_null(m);
+    json_decref(m);
+    emu_client_close(d);
 }
 
 static void t_products_devices_csv(void **s)
@@ -276,6 +320,40 @@ static void t_products_devices_csv(void **s)
     json_decref(st);
 }
 
+static void t_admin_garbage(void **s)
+{
+    int rc;
+    (void)s;
+    emu_client_t *a = emu_client_connect(&B, "admin-raw", "emu-admin", "emu-admin", 60, false, &rc);
+    assert_non_null(a);
+    static const char *const bad[] = {
+        "", "x", "[]", "{}", "{\"cmd\":5}", "{\"cmd\":\"nope\",\"cid\":\"1\"}", "{\"cmd\":\"prop.set\"}",
+        "{\"cmd\":\"prop.set\",\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"params\":[1]}",
+        "{\"cmd\":\"service.invoke\",\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"identifier\":\"a/b\"}",
+        "{\"cmd\":\"device.batchAdd\",\"productKey\":\"a1SubPK001\",\"count\":\"x\"}",
+        "{\"cmd\":\"product.add\",\"product\":5}", "{\"cmd\":\"product.add\",\"product\":{\"productKey\":\"bad key\"}}",
+        "{\"cmd\":\"product.add\",\"product\":{\"productKey\":\"a1BadTsl01\",\"tsl\":{\"properties\":[{\"identifier\":\"x\"}]}}}",
+        "{\"cmd\":\"device.add\",\"device\":{\"productKey\":\"a1SubPK001\",\"deviceName\":\"ok_name\",\"deviceSecret\":7}}",
+        "{\"cmd\":\"topo.add\"}", "{\"cmd\":\"topo.delete\",\"gateway\":1,\"sub\":[]}",
+        "{\"cmd\":\"ota.push\",\"productKey\":\"a1SubPK001\",\"deviceName\":\"sub01\",\"size\":-1}",
+        "{\"cmd\":\"device.disable\",\"productKey\":null}", NULL};
+    for (int i = 0; bad[i]; i++) emu_client_pub(a, "$emu/request", bad[i]);
+    json_t *r = NULL;
+    int answers = 0;
+    while ((r = emu_client_wait(a, "$emu/response", 2000)) != NULL) {
+        assert_false(json_is_true(json_object_get(r, "ok")));
+        json_decref(r);
+        if (++answers == 18) break;
+    }
+    assert_int_equal(answers, 18);
+    emu_client_close(a);
+    const char *ping[] = {"ping", NULL};
+    assert_int_equal(emu_cli(&B, NULL, ping), 0);
+    json_t *st = emu_state(&B);
+    assert_null(json_object_get(json_object_get(st, "products"), "a1BadTsl01"));
+    json_decref(st);
+}
+
 static void t_state_survives_restart(void **s)
 {
     int rc;
@@ -310,7 +388,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_property_set), cmocka_unit_test(t_services), cmocka_unit_test(t_ota_push),
-        cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_state_survives_restart),
+        cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_direct_device), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_admin_garbage),
+        cmocka_unit_test(t_state_survives_restart),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }

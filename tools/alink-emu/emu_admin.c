@@ -150,7 +150,7 @@ static bool valid_ident(const char *s)
     return true;
 }
 
-static void add_pending(const char *id, const char *key, const char *kind, const char *admin, const char *cid, long long timeout_ms)
+void emu_pending_add(const char *id, const char *key, const char *kind, const char *admin, const char *cid, long long timeout_ms)
 {
     long long now = emu_now_ms();
     json_object_set_new(json_object_get(g_emu.state, "pending"), id,
@@ -173,22 +173,13 @@ static json_t *prop_set(const json_t *req, const emu_conn_t *admin, const char *
     json_t *params = json_object_get(req, "params");
     if (!dev) return err;
     if (!json_is_object(params) || !json_object_size(params)) return fail("params must be a non-empty JSON object%s", "");
-    const json_t *tsl = json_object_get(emu_product(jstr(dev, "productKey")), "tsl");
-    if (json_is_object(tsl)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(params, k, v) {
-            const json_t *def = emu_tsl_property(tsl, k);
-            if (!def) return fail("property %s is not in the TSL", k);
-            if (jstr(def, "accessMode") && !strchr(jstr(def, "accessMode"), 'w')) return fail("property %s is read-only", k);
-            if (emu_tsl_check(json_object_get(def, "dataType"), v)) return fail("value of %s does not match the TSL", k);
-        }
-    }
+    char msg[400];
+    if (emu_tsl_property_set(jstr(dev, "productKey"), params, msg, sizeof msg)) return fail("refused by the TSL: %s", msg);
     emu_conn_t *c = emu_route(key);
     if (!c) return fail("device %s is offline", key);
     emu_next_id(id);
     snprintf(topic, sizeof topic, "/sys/%s/thing/service/property/set", key);
-    add_pending(id, key, "property.set", admin->client_id, cid, timeout_of(req, 10000));
+    emu_pending_add(id, key, "property.set", admin->client_id, cid, timeout_of(req, 10000));
     emu_send(c, topic, json_pack("{s:s,s:s,s:O,s:s}", "id", id, "version", "1.0", "params", params, "method",
                                  "thing.service.property.set"), 1);
     return NULL;                                 /* answered when the device replies */
@@ -204,13 +195,11 @@ static json_t *service_invoke(const json_t *req, const emu_conn_t *admin, const 
     if (!dev) return err;
     if (!valid_ident(sid)) return fail("service identifier must be letters, digits, _ or -%s", "");
     if (params && !json_is_object(params)) return fail("params must be a JSON object%s", "");
-    const json_t *tsl = json_object_get(emu_product(jstr(dev, "productKey")), "tsl");
-    if (json_is_object(tsl)) {
-        const json_t *svc = emu_tsl_service(tsl, sid);
-        if (!svc) return fail("service %s is not in the TSL", sid);
-        if (params && emu_tsl_check_params(json_object_get(svc, "inputData"), params))
-            return fail("input of %s does not match the TSL", sid);
-    }
+    char msg[400];
+    json_t *empty = json_object();
+    int code = emu_tsl_service_input(jstr(dev, "productKey"), sid, params ? params : empty, msg, sizeof msg);
+    json_decref(empty);
+    if (code) return fail("refused by the TSL: %s", msg);
     emu_conn_t *c = emu_route(key);
     if (!c) return fail("device %s is offline", key);
     emu_next_id(id);
@@ -218,10 +207,10 @@ static json_t *service_invoke(const json_t *req, const emu_conn_t *admin, const 
     if (sync) {
         if (c->ext & 1) snprintf(topic, sizeof topic, "/ext/rrpc/%s/sys/%s/thing/service/%s", id, key, sid);
         else snprintf(topic, sizeof topic, "/sys/%s/rrpc/request/%s", key, id);
-        add_pending(id, key, "service.sync", admin->client_id, cid, 8000);   /* platform RRPC timeout */
+        emu_pending_add(id, key, "service.sync", admin->client_id, cid, 8000);   /* platform RRPC timeout */
     } else {
         snprintf(topic, sizeof topic, "/sys/%s/thing/service/%s", key, sid);
-        add_pending(id, key, "service.async", admin->client_id, cid, timeout_of(req, 10000));
+        emu_pending_add(id, key, "service.async", admin->client_id, cid, timeout_of(req, 10000));
     }
     emu_send(c, topic, json_pack("{s:s,s:s,s:O,s:s}", "id", id, "version", "1.0", "params", params ? params : json_object(),
                                  "method", method), sync ? 0 : 1);
@@ -321,6 +310,9 @@ void emu_admin_message(emu_conn_t *c, const void *payload, size_t len)
     else if (!strcmp(cmd, "prop.set")) resp = prop_set(req, c, cid);
     else if (!strcmp(cmd, "service.invoke")) resp = service_invoke(req, c, cid);
     else if (!strcmp(cmd, "ota.push")) resp = ota_push(req);
+    else if (!strcmp(cmd, "user.publish") || !strcmp(cmd, "user.rrpc") || !strcmp(cmd, "raw.down") ||
+             !strcmp(cmd, "messages"))
+        resp = emu_custom_admin(cmd, req, c, cid);
     else resp = fail("unknown cmd %s", cmd);
     if (resp) emu_admin_respond(c->client_id, cid, resp);
     json_decref(req);

@@ -121,9 +121,11 @@ static long long time_of(const json_t *v, long long dflt)
     return dflt;
 }
 
+static const char *pk_of(const json_t *dev) { return jstr(dev, "productKey"); }
+
 static const json_t *tsl_of(const json_t *dev)
 {
-    const json_t *tsl = json_object_get(emu_product(jstr(dev, "productKey")), "tsl");
+    const json_t *tsl = json_object_get(emu_product(pk_of(dev)), "tsl");
     return json_is_object(tsl) ? tsl : NULL;
 }
 
@@ -145,25 +147,13 @@ static void store_prop(json_t *dev, const char *id, json_t *value, long long tim
     emu_mark_dirty();
 }
 
-/* Split a posted property into value and time: {"value":v,"time":t} or a bare value. */
-static json_t *prop_value(json_t *v, long long *time)
+/* Split and validate one posted property entry; *value is borrowed from entry. */
+static int check_prop(const json_t *dev, const char *id, json_t *entry, json_t **value, long long *time)
 {
-    if (json_is_object(v) && json_object_get(v, "value") &&
-        (json_object_size(v) == 1 || (json_object_size(v) == 2 && json_object_get(v, "time")))) {
-        *time = time_of(json_object_get(v, "time"), *time);
-        return json_object_get(v, "value");
-    }
-    return v;
-}
-
-/* 0 when the property is defined and valid (or the product has no TSL), else a code. */
-static int check_prop(const json_t *dev, const char *id, const json_t *value)
-{
-    const json_t *tsl = tsl_of(dev);
-    if (!tsl) return 0;
-    const json_t *def = emu_tsl_property(tsl, id);
-    if (!def) return 6320;
-    return emu_tsl_check(json_object_get(def, "dataType"), value);
+    const json_t *v = entry;
+    int code = emu_tsl_prop_entry(pk_of(dev), id, entry, &v, time);
+    *value = (json_t *)v;
+    return code;
 }
 
 static void store_event(json_t *dev, const char *id, json_t *value, long long time)
@@ -178,12 +168,7 @@ static void store_event(json_t *dev, const char *id, json_t *value, long long ti
 
 static int check_event(const json_t *dev, const char *id, const json_t *value)
 {
-    const json_t *tsl = tsl_of(dev);
-    if (!json_is_object(value)) return 460;
-    if (!tsl) return 0;
-    const json_t *ev = emu_tsl_event(tsl, id);
-    if (!ev) return 5160;
-    return emu_tsl_check_params(json_object_get(ev, "outputData"), value);
+    return emu_tsl_event_output(pk_of(dev), id, value);
 }
 
 /* Event params: {"value":{..},"time":t} or the output object itself (LinkSDK). */
@@ -207,8 +192,8 @@ static void prop_post(req_t *r, json_t *params)
     if (!json_is_object(params) || json_object_size(params) > 200) { reply(r, 460, NULL); return; }
     json_object_foreach(params, k, v) {
         long long time = emu_now_ms();
-        json_t *value = prop_value(v, &time);
-        int code = check_prop(r->odev, k, value);
+        json_t *value = NULL;
+        int code = check_prop(r->odev, k, v, &value, &time);
         if (code) {                               /* the platform drops invalid properties */
             snprintf(detail, sizeof detail, "%s property %s dropped (%d)", r->okey, k, code);
             emu_audit("tsl_dropped", r->c->client_id, detail);
@@ -245,8 +230,8 @@ static void batch_post(req_t *r, json_t *params)
         if (!json_is_array(list)) { reply(r, 460, NULL); return; }
         json_array_foreach(list, i, it) {
             long long time = emu_now_ms();
-            json_t *value = prop_value(it, &time);
-            if (!check_prop(r->odev, k, value)) store_prop(r->odev, k, value, time, true);
+            json_t *value = NULL;
+            if (!check_prop(r->odev, k, it, &value, &time)) store_prop(r->odev, k, value, time, true);
         }
     }
     json_object_foreach(evs, k, list) {
@@ -274,7 +259,8 @@ static int pack_check(const json_t *dev, json_t *props, json_t *evs, size_t *npr
     if ((props && !json_is_object(props)) || (evs && !json_is_object(evs))) return 460;
     json_object_foreach(props, k, v) {
         long long t = 0;
-        int code = check_prop(dev, k, prop_value(v, &t));
+        json_t *value = NULL;
+        int code = check_prop(dev, k, v, &value, &t);
         if (code) return code;
         (*nprops)++;
     }
@@ -294,7 +280,8 @@ static void pack_apply(json_t *dev, json_t *props, json_t *evs)
     json_t *v;
     json_object_foreach(props, k, v) {
         long long t = emu_now_ms();
-        json_t *value = prop_value(v, &t);
+        json_t *value = NULL;
+        check_prop(dev, k, v, &value, &t);
         store_prop(dev, k, value, t, true);
     }
     json_object_foreach(evs, k, v) {
@@ -362,8 +349,8 @@ static void history_post(req_t *r, json_t *params)
             json_t *v;
             json_object_foreach(blk, k, v) {
                 long long t = emu_now_ms();
-                json_t *value = prop_value(v, &t);
-                if (!check_prop(dev, k, value)) store_prop(dev, k, value, t, false);
+                json_t *value = NULL;
+                if (!check_prop(dev, k, v, &value, &t)) store_prop(dev, k, value, t, false);
             }
         }
         json_array_foreach(json_object_get(it, "events"), j, blk) {
@@ -820,6 +807,36 @@ static void ota_deliver(const char *key, bool later)
 
 void emu_ota_deliver(const char *key) { ota_deliver(key, false); }
 
+/* MQTT filter match: '+' one level, '#' this level and below ("a/#" also matches "a"). */
+static bool filter_matches(const char *f, const char *t)
+{
+    for (;;) {
+        if (!strcmp(f, "#")) return true;
+        const char *fe = strchr(f, '/'), *te = strchr(t, '/');
+        size_t fl = fe ? (size_t)(fe - f) : strlen(f), tl = te ? (size_t)(te - t) : strlen(t);
+        if (!(fl == 1 && *f == '+') && (fl != tl || strncmp(f, t, fl))) return false;
+        if (!fe && !te) return true;
+        if (!fe || !te) return fe && !strcmp(fe + 1, "#");
+        f = fe + 1;
+        t = te + 1;
+    }
+}
+
+void emu_proto_subscribed(emu_conn_t *c, const char *filter)
+{
+    char topic[300];
+    const char *k;
+    json_t *s;
+    snprintf(topic, sizeof topic, "/ota/device/upgrade/%s", c->key);
+    if (filter_matches(filter, topic)) ota_deliver(c->key, true);
+    json_object_foreach(g_emu.sessions, k, s) {           /* sub-devices logged in through c */
+        const char *via = jstr(s, "via");
+        if (!via || strcmp(via, c->key)) continue;
+        snprintf(topic, sizeof topic, "/ota/device/upgrade/%s", k);
+        if (filter_matches(filter, topic)) ota_deliver(k, true);
+    }
+}
+
 static void ota(req_t *r)
 {
     json_t *params = json_object_get(r->req, "params");
@@ -958,8 +975,17 @@ bool emu_proto_message(emu_conn_t *c, const char *topic, const void *payload, si
     json_t *sys = json_object_get(r.req, "sys");
     if (json_is_integer(json_object_get(sys, "ack")) && json_integer_value(json_object_get(sys, "ack")) == 0) r.ack = false;
 
-    if (!self && !session_via(r.okey, c->key) && t.cls != EMU_T_SESSION) {
+    /* answers to the platform's own requests (thing/disable_reply, service replies, RRPC)
+     * are accepted without a session: the platform may just have ended it */
+    size_t rl = strlen(t.rest);
+    bool answer = t.cls == EMU_T_RRPC ||
+                  (t.cls == EMU_T_SYS && ((rl > 6 && !strcmp(t.rest + rl - 6, "_reply")) || !strncmp(t.rest, "rrpc/response/", 14)));
+    if (!self && !answer && !session_via(r.okey, c->key) && t.cls != EMU_T_SESSION) {
         drop = no_session(&r);
+        goto out;
+    }
+    if (emu_custom_message(c, &t, topic, payload, len)) {
+        drop = true;
         goto out;
     }
     switch (t.cls) {

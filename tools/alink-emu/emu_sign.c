@@ -1,42 +1,41 @@
-/* emu_sign.c — HMAC helpers for the Alink emulator (see emu_sign.h). */
+/* emu_sign.c — Alink signature helpers for the emulator (see emu_sign.h), a thin layer
+ * over the gateway's own gw_alink library (core/alink) so that both sides sign alike.
+ * Only the legacy login content with cleanSession (§11.6) is built here. */
 #include "emu_sign.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "alink_sign.h"
 
 emu_hmac_t emu_hmac_from_name(const char *name)
 {
-    if (!name) return EMU_HMAC_NONE;
-    if (!strncasecmp(name, "hmac", 4)) name += 4;
-    if (!strcasecmp(name, "md5")) return EMU_HMAC_MD5;
-    if (!strcasecmp(name, "sha1")) return EMU_HMAC_SHA1;
-    if (!strcasecmp(name, "sha256")) return EMU_HMAC_SHA256;
-    return EMU_HMAC_NONE;
+    gw_alink_sign_method_t m;
+    if (gw_alink_sign_method_parse(name, &m)) return EMU_HMAC_NONE;
+    return m == GW_ALINK_HMAC_MD5 ? EMU_HMAC_MD5 : m == GW_ALINK_HMAC_SHA1 ? EMU_HMAC_SHA1 : EMU_HMAC_SHA256;
+}
+
+static bool to_method(emu_hmac_t alg, gw_alink_sign_method_t *m)
+{
+    switch (alg) {
+    case EMU_HMAC_MD5: *m = GW_ALINK_HMAC_MD5; return true;
+    case EMU_HMAC_SHA1: *m = GW_ALINK_HMAC_SHA1; return true;
+    case EMU_HMAC_SHA256: *m = GW_ALINK_HMAC_SHA256; return true;
+    default: return false;
+    }
 }
 
 bool emu_hmac_hex(emu_hmac_t alg, const char *key, const char *msg, char out[65])
 {
-    const EVP_MD *md = alg == EMU_HMAC_MD5 ? EVP_md5() : alg == EMU_HMAC_SHA1 ? EVP_sha1()
-                     : alg == EMU_HMAC_SHA256 ? EVP_sha256() : NULL;
-    unsigned char dig[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
+    gw_alink_sign_method_t m;
     out[0] = '\0';
-    if (!md || !key || !msg) return false;
-    if (!HMAC(md, key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), dig, &len)) return false;
-    if (len > 32) return false;
-    for (unsigned int i = 0; i < len; i++) snprintf(out + 2 * i, 3, "%02X", dig[i]);
-    return true;
+    if (!to_method(alg, &m) || !key || !msg) return false;
+    return gw_alink_hmac_hex(m, key, msg, strlen(msg), true, out) > 0;
 }
 
 bool emu_hex_equal(const char *a, const char *b)
 {
-    if (!a || !b || strlen(a) != strlen(b) || !*a) return false;
-    return strcasecmp(a, b) == 0;
+    return a && b && *a && gw_alink_hex_equal(a, b);
 }
 
 static bool append(char *out, size_t outsz, size_t *pos, const char *name, const char *val)
@@ -63,9 +62,9 @@ bool emu_sign_content(char *out, size_t outsz, const char *clean_session, const 
 bool emu_sign_check(const char *method, const char *secret, const char *client_id, const char *dn,
                     const char *pk, const char *timestamp, const char *sign)
 {
-    char content[1024], hex[65];
-    emu_hmac_t alg = emu_hmac_from_name(method);
-    if (alg == EMU_HMAC_NONE || !secret || !sign) return false;
-    if (!emu_sign_content(content, sizeof content, NULL, client_id, dn, pk, timestamp)) return false;
-    return emu_hmac_hex(alg, secret, content, hex) && emu_hex_equal(hex, sign);
+    gw_alink_sign_method_t m;
+    char hex[GW_ALINK_HEX_MAX];
+    if (gw_alink_sign_method_parse(method, &m) || !secret || !sign) return false;
+    if (gw_alink_device_sign(m, secret, client_id, dn, pk, timestamp, hex) <= 0) return false;
+    return emu_hex_equal(hex, sign);
 }

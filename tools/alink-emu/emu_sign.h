@@ -1,5 +1,6 @@
 /* emu_sign.h — Alink signature helpers (HMAC-MD5/SHA1/SHA256 as hex) shared by the
- * alink-emu mosquitto plugin, its CLI and its tests. Pure functions, no broker calls. */
+ * alink-emu mosquitto plugin and its tests; implemented over core/alink (gw_alink).
+ * Pure functions, no broker calls. */
 #ifndef EMU_SIGN_H
 #define EMU_SIGN_H
 
@@ -9,8 +10,9 @@
 /* Hash algorithm named by an Alink sign method. */
 typedef enum { EMU_HMAC_NONE = 0, EMU_HMAC_MD5, EMU_HMAC_SHA1, EMU_HMAC_SHA256 } emu_hmac_t;
 
-/* Map a sign method as devices spell it ("hmacsha256", "hmacSha256", "HmacMD5", "sha256" …,
- * compared case-insensitively) to an algorithm; EMU_HMAC_NONE when unknown or NULL. */
+/* Map a sign method as devices spell it ("hmacsha256", "hmacSha256", "HmacMD5" …, compared
+ * case-insensitively) to an algorithm; EMU_HMAC_NONE when unknown (also the unverified
+ * plain "Sha256") or NULL. */
 emu_hmac_t emu_hmac_from_name(const char *name);
 
 /* Compute hex(HMAC_alg(key, msg)) in UPPER case into out (needs 65 bytes).

@@ -2,6 +2,7 @@
  * values and history, events, pending downstream requests. Kept as one jansson tree so
  * that persistence (state.json) and the console's `state` dump are the same data. */
 #include "emu.h"
+#include "emu_tsl.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -143,10 +144,15 @@ bool emu_product_add(const json_t *spec, const char *base_dir, char *err, size_t
         }
         tsl = loaded;
     }
+    if (!emu_custom_product(spec, NULL, err, errsz) || !emu_tsl_set(pk, json_is_object(tsl) ? tsl : NULL, err, errsz)) {
+        json_decref(loaded);
+        return false;
+    }
     json_t *p = json_pack("{s:s,s:s,s:s,s:b}", "productKey", pk, "productSecret", ps ? ps : "", "nodeType", nt,
                           "dynamicRegistration", json_is_true(dyn));
     if (json_is_object(tsl)) json_object_set(p, "tsl", (json_t *)tsl);
     json_decref(loaded);
+    emu_custom_product(spec, p, err, errsz);   /* validated above */
     json_object_set_new(json_object_get(g_emu.state, "products"), pk, p);
     emu_mark_dirty();
     return true;
@@ -316,6 +322,15 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
         json_object_set_new(g_emu.state, "pending", json_object());
     if (!json_is_object(json_object_get(g_emu.state, "deleted")))       /* keys the console deleted: not re-added from the registry */
         json_object_set_new(g_emu.state, "deleted", json_object());
+    const char *pk;
+    json_t *prod;
+    json_object_foreach(json_object_get(g_emu.state, "products"), pk, prod) {
+        char msg[512];
+        if (!emu_tsl_set(pk, json_object_get(prod, "tsl"), msg, sizeof msg)) {
+            snprintf(err, errsz, "%s: %s", g_emu.state_path, msg);
+            return false;
+        }
+    }
     if (registry && !merge_registry(registry, err, errsz)) return false;
     if (!g_emu.admin_user) g_emu.admin_user = strdup("emu-admin");
     if (!g_emu.admin_pass) g_emu.admin_pass = strdup("emu-admin");
@@ -350,12 +365,21 @@ void emu_save(bool force)
         unlink(tmp);
         return;
     }
+    char dir[4200];                                /* make the rename itself durable */
+    snprintf(dir, sizeof dir, "%s", g_emu.state_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) { fsync(dfd); close(dfd); }
+    }
     g_emu.dirty = false;
     g_emu.last_save_ms = now;
 }
 
 void emu_free(void)
 {
+    emu_tsl_clear();
     json_decref(g_emu.state);
     json_decref(g_emu.sessions);
     json_decref(g_emu.audit);

@@ -1,160 +1,111 @@
-/* emu_tsl.c — TSL value validation for the Alink emulator (see emu_tsl.h). */
+/* emu_tsl.c — product thing models for the emulator, over core/tsl (see emu_tsl.h). */
 #include "emu_tsl.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const json_t *find_in(const json_t *tsl, const char *section, const char *id)
+#include "tsl_model.h"
+#include "tsl_validate.h"
+
+typedef struct model_entry {
+    struct model_entry *next;
+    char *pk;
+    gw_tsl_model_t *model;
+} model_entry_t;
+
+static model_entry_t *g_models;
+
+static model_entry_t *find(const char *pk)
 {
-    const json_t *arr = json_object_get(tsl, section);
-    size_t i;
-    const json_t *it;
-    if (!id || !json_is_array(arr)) return NULL;
-    json_array_foreach(arr, i, it) {
-        const char *ident = json_string_value(json_object_get(it, "identifier"));
-        if (ident && !strcmp(ident, id)) return it;
-    }
+    for (model_entry_t *e = g_models; e; e = e->next) if (pk && !strcmp(e->pk, pk)) return e;
     return NULL;
 }
 
-const json_t *emu_tsl_property(const json_t *tsl, const char *id) { return find_in(tsl, "properties", id); }
-const json_t *emu_tsl_event(const json_t *tsl, const char *id) { return find_in(tsl, "events", id); }
-const json_t *emu_tsl_service(const json_t *tsl, const char *id) { return find_in(tsl, "services", id); }
-
-/* Numeric spec (a string in TSL documents, tolerated as a number); false when absent. */
-static bool spec_num(const json_t *specs, const char *key, double *out)
+static const gw_tsl_model_t *model(const char *pk)
 {
-    const json_t *v = json_object_get(specs, key);
-    if (json_is_number(v)) { *out = json_number_value(v); return true; }
-    const char *s = json_string_value(v);
-    if (!s || !*s) return false;
-    char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (errno || *end) return false;
-    *out = d;
+    model_entry_t *e = find(pk);
+    return e ? e->model : NULL;
+}
+
+bool emu_tsl_has(const char *pk) { return model(pk) != NULL; }
+
+bool emu_tsl_set(const char *pk, const json_t *tsl, char *err, size_t errsz)
+{
+    gw_tsl_model_t *m = NULL;
+    if (!pk) return false;
+    if (tsl && !json_is_null(tsl)) {
+        char src[96];
+        snprintf(src, sizeof src, "tsl of %s", pk);
+        m = gw_tsl_model_parse(tsl, src, err, errsz);
+        if (!m) return false;
+    }
+    model_entry_t *e = find(pk);
+    if (!e && m) {
+        e = calloc(1, sizeof *e);
+        if (!e || !(e->pk = strdup(pk))) {
+            free(e);
+            gw_tsl_model_free(m);
+            snprintf(err, errsz, "out of memory");
+            return false;
+        }
+        e->next = g_models;
+        g_models = e;
+    }
+    if (e) {
+        gw_tsl_model_free(e->model);
+        e->model = m;
+    }
     return true;
 }
 
-static bool in_range(const json_t *specs, double v)
+void emu_tsl_clear(void)
 {
-    double lo, hi;
-    if (spec_num(specs, "min", &lo) && v < lo) return false;
-    if (spec_num(specs, "max", &hi) && v > hi) return false;
-    return true;
+    while (g_models) {
+        model_entry_t *e = g_models;
+        g_models = e->next;
+        gw_tsl_model_free(e->model);
+        free(e->pk);
+        free(e);
+    }
 }
 
-static size_t utf8_len(const char *s)
+int emu_tsl_prop_entry(const char *pk, const char *id, const json_t *entry, const json_t **value, long long *time)
 {
-    size_t n = 0;
-    for (; *s; s++) if (((unsigned char)*s & 0xC0) != 0x80) n++;
-    return n;
+    const gw_tsl_model_t *m = model(pk);
+    const gw_tsl_property_t *p = m ? gw_tsl_model_property(m, id) : NULL;
+    int64_t t = -1;
+    int code = gw_tsl_post_entry(p, entry, value, &t, NULL);
+    if (code) return code;
+    if (t >= 0) *time = (long long)t;
+    if (!m) return 0;
+    if (!p) return 6320;
+    return gw_tsl_check_property(m, id, *value, 0, NULL);
 }
 
-static int check_depth(const json_t *dt, const json_t *value, int depth);
-
-static const json_t *member_of(const json_t *members, const char *id)
+int emu_tsl_event_output(const char *pk, const char *id, const json_t *value)
 {
-    size_t i;
-    const json_t *it;
-    json_array_foreach(members, i, it) {
-        const char *ident = json_string_value(json_object_get(it, "identifier"));
-        if (ident && !strcmp(ident, id)) return it;
-    }
-    return NULL;
+    const gw_tsl_model_t *m = model(pk);
+    if (!json_is_object(value)) return 460;
+    return m ? gw_tsl_check_event_output(m, id, value, 0, NULL) : 0;
 }
 
-static int check_depth(const json_t *dt, const json_t *value, int depth)
+int emu_tsl_service_input(const char *pk, const char *id, const json_t *params, char *msg, size_t msgsz)
 {
-    const char *type = json_string_value(json_object_get(dt, "type"));
-    const json_t *specs = json_object_get(dt, "specs");
-    if (!type || depth > 8) return 6317;
-    if (!value) return 460;
-    if (!strcmp(type, "int")) {
-        if (!json_is_integer(value)) return 6306;
-        return in_range(specs, (double)json_integer_value(value)) ? 0 : 6306;
-    }
-    if (!strcmp(type, "float") || !strcmp(type, "double")) {
-        int code = !strcmp(type, "float") ? 6307 : 6322;
-        if (!json_is_number(value)) return code;
-        double d = json_number_value(value);
-        if (!isfinite(d)) return code;
-        return in_range(specs, d) ? 0 : code;
-    }
-    if (!strcmp(type, "bool")) {
-        if (json_is_boolean(value)) return 0;
-        if (!json_is_integer(value)) return 6308;
-        json_int_t b = json_integer_value(value);
-        return b == 0 || b == 1 ? 0 : 6308;
-    }
-    if (!strcmp(type, "enum")) {
-        char key[32];
-        if (!json_is_integer(value)) return 6309;
-        snprintf(key, sizeof key, "%lld", (long long)json_integer_value(value));
-        return json_object_get(specs, key) ? 0 : 6309;
-    }
-    if (!strcmp(type, "text")) {
-        double max = 2048;
-        if (!json_is_string(value)) return 6310;
-        spec_num(specs, "length", &max);
-        return (double)utf8_len(json_string_value(value)) <= max ? 0 : 6310;
-    }
-    if (!strcmp(type, "date")) {
-        if (json_is_integer(value)) return json_integer_value(value) >= 0 ? 0 : 6311;
-        const char *s = json_string_value(value);
-        if (!s || !*s || strlen(s) > 19) return 6311;
-        for (; *s; s++) if (*s < '0' || *s > '9') return 6311;
-        return 0;
-    }
-    if (!strcmp(type, "struct")) {
-        const char *k;
-        const json_t *v;
-        if (!json_is_object(value)) return 6312;
-        if (!json_is_array(specs)) return 6317;
-        json_object_foreach((json_t *)value, k, v) {
-            const json_t *m = member_of(specs, k);
-            if (!m) return 6304;
-            int code = check_depth(json_object_get(m, "dataType"), v, depth + 1);
-            if (code) return code;
-        }
-        return 0;
-    }
-    if (!strcmp(type, "array")) {
-        double size = 128;
-        size_t i;
-        const json_t *v;
-        if (!json_is_array(value)) return 6324;
-        spec_num(specs, "size", &size);
-        if ((double)json_array_size(value) > size) return 6324;
-        const json_t *item = json_object_get(specs, "item");
-        if (!json_is_object(item)) return 6317;
-        json_array_foreach(value, i, v) {
-            if (check_depth(item, v, depth + 1)) return 6324;
-        }
-        return 0;
-    }
-    return 6317;
+    const gw_tsl_model_t *m = model(pk);
+    gw_tsl_err_t err;
+    if (!m) return 0;
+    int code = gw_tsl_check_service_input(m, id, params, 0, &err);
+    if (code) snprintf(msg, msgsz, "%d: %s", code, err.msg);
+    return code;
 }
 
-int emu_tsl_check(const json_t *data_type, const json_t *value)
+int emu_tsl_property_set(const char *pk, const json_t *params, char *msg, size_t msgsz)
 {
-    return check_depth(data_type, value, 0);
-}
-
-int emu_tsl_check_params(const json_t *defs, const json_t *params)
-{
-    const char *k;
-    const json_t *v;
-    if (!json_is_object(params)) return 460;
-    json_object_foreach((json_t *)params, k, v) {
-        const json_t *d = json_is_array(defs) ? member_of(defs, k) : NULL;
-        if (!d) return 6304;
-        int code = check_depth(json_object_get(d, "dataType"), v, 0);
-        if (code) return code;
-    }
-    return 0;
+    const gw_tsl_model_t *m = model(pk);
+    gw_tsl_err_t err;
+    if (!m) return 0;
+    int code = gw_tsl_check_property_set(m, params, 0, &err);
+    if (code) snprintf(msg, msgsz, "%d: %s", code, err.msg);
+    return code;
 }

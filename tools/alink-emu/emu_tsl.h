@@ -1,23 +1,28 @@
-/* emu_tsl.h — minimal TSL (thing model) lookup and value validation for the Alink
- * emulator: type, range, enum, text length, date, struct members and array size (§6).
- * To be replaced by core/tsl once that library exists (see docs/alink-emu.md). */
+/* emu_tsl.h — the emulator's view of product thing models: parsed once per product with
+ * the project's TSL library (core/tsl, gw_tsl) and used to validate what devices post and
+ * what the console sends, returning the platform's codes. A product without a TSL
+ * accepts anything. */
 #ifndef EMU_TSL_H
 #define EMU_TSL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <jansson.h>
 
-/* Property / event / service definition named `id` in a TSL document, or NULL. */
-const json_t *emu_tsl_property(const json_t *tsl, const char *id);
-const json_t *emu_tsl_event(const json_t *tsl, const char *id);
-const json_t *emu_tsl_service(const json_t *tsl, const char *id);
+/* Parse and remember the model of product pk (tsl NULL/JSON null: forget it). On a model
+ * the platform could not have exported, returns false with a message in err. */
+bool emu_tsl_set(const char *pk, const json_t *tsl, char *err, size_t errsz);
+bool emu_tsl_has(const char *pk);
+void emu_tsl_clear(void);
 
-/* Check `value` against a dataType object {"type":..,"specs":..}. Returns 0 when valid,
- * else the platform's code for the mismatch (6306 int, 6307 float, 6322 double, 6308 bool,
- * 6309 enum, 6310 text, 6311 date, 6312/6304 struct, 6324 array, 6317 bad definition). */
-int emu_tsl_check(const json_t *data_type, const json_t *value);
-
-/* Check a parameter object (event output / service input) against a list of
- * {"identifier","dataType"} definitions: unknown keys → 6304, bad values → type code. */
-int emu_tsl_check_params(const json_t *defs, const json_t *params);
+/* One entry of a property post ({"value":v,"time":t} or bare v): *value (borrowed) and
+ * *time (unchanged when absent) are set; returns 0 when the property is defined and the
+ * value valid, else the platform code (6320 undefined, 63xx type/range, 6326 bad time). */
+int emu_tsl_prop_entry(const char *pk, const char *id, const json_t *entry, const json_t **value, long long *time);
+/* Output object of event id (5160 unknown event, 460 unknown parameter, 63xx values). */
+int emu_tsl_event_output(const char *pk, const char *id, const json_t *value);
+/* Console checks with a human message: service input (5161, 6302, …), property set. */
+int emu_tsl_service_input(const char *pk, const char *id, const json_t *params, char *msg, size_t msgsz);
+int emu_tsl_property_set(const char *pk, const json_t *params, char *msg, size_t msgsz);
 
 #endif

@@ -6,6 +6,8 @@
  *   write_delay_ms int (default 0)  writes complete after this delay (-1: never)
  *   fail_start   bool               start returns LGW_EIO
  *   label        string             only echoed in the start log line
+ *   block_file   string             start submits a pool job that runs until this
+ *                                   file exists (so a stop must wait for it)
  * Services: "echo" returns its input as output; "busy" completes with
  * LGW_EBUSY (an lgw_result_t, not a reply code). Writes store nothing.
  */
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct pending_write {
     lgw_request_t *req;
@@ -28,6 +31,7 @@ typedef struct tg {
     int64_t devices, interval_ms, thread_reports, write_delay_ms;
     bool fail_start;
     char label[64];
+    char block_file[256];
     lgw_timer_t *timer;
     int64_t counter;
     pthread_t thread;
@@ -38,7 +42,7 @@ typedef struct tg {
 static int tg_create(lgw_instance_t *inst, const lgw_config_t *s, void **data)
 {
     static const char *const keys[] = {"devices", "interval_ms", "thread_reports", "write_delay_ms",
-                                       "fail_start", "label", NULL};
+                                       "fail_start", "label", "block_file", NULL};
     tg_t *tg = calloc(1, sizeof *tg);
     if (!tg)
         return LGW_ENOMEM;
@@ -53,6 +57,9 @@ static int tg_create(lgw_instance_t *inst, const lgw_config_t *s, void **data)
     const char *label = "";
     lgw_config_get_string(s, "label", &label);
     snprintf(tg->label, sizeof tg->label, "%s", label);
+    const char *block = "";
+    lgw_config_get_string(s, "block_file", &block);
+    snprintf(tg->block_file, sizeof tg->block_file, "%s", block);
     *data = tg;
     return lgw_config_error_count(s) ? LGW_EINVAL : LGW_OK;
 }
@@ -85,6 +92,20 @@ static void *reporter(void *arg)
     return NULL;
 }
 
+/* Pool job: waits (up to 60 s) for the block file to appear. */
+static void block_work(void *data)
+{
+    tg_t *tg = data;
+    for (int i = 0; i < 6000 && access(tg->block_file, F_OK) != 0; i++)
+        usleep(10000);
+}
+
+static void block_after(void *data, int status)
+{
+    tg_t *tg = data;
+    lgw_log(tg->inst, LGW_LOG_INFO, "block job finished (%s)", status == LGW_OK ? "ran" : "cancelled");
+}
+
 static int tg_start(void *data)
 {
     tg_t *tg = data;
@@ -106,6 +127,8 @@ static int tg_start(void *data)
         tg->timer = lgw_timer_new(tg->inst, on_tick, tg);
         lgw_timer_start(tg->timer, (uint64_t)tg->interval_ms, (uint64_t)tg->interval_ms);
     }
+    if (tg->block_file[0])
+        lgw_work_submit(tg->inst, block_work, block_after, tg);
     if (tg->thread_reports > 0 && tg->devices > 0)
         tg->thread_started = pthread_create(&tg->thread, NULL, reporter, tg) == 0;
     lgw_log(tg->inst, LGW_LOG_INFO, "test plugin started (label '%s')", tg->label);
