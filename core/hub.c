@@ -529,6 +529,32 @@ void gw_hub_remove(gw_hub_t *hub, const char *instance, const char *device_id, g
     dispatched(req, inst->drv.remove != NULL, rc, "remove", instance);
 }
 
+void gw_hub_ota(gw_hub_t *hub, const char *instance, const char *device_id, const char *version,
+                const char *image_path, const char *module, uint64_t timeout_ms, gw_hub_progress_fn progress,
+                gw_hub_done_fn done, void *data)
+{
+    gw_hub_device_t *dev = NULL;
+    lgw_request_t *req = begin(hub, instance, device_id, "firmware upgrade", done, data, &dev);
+    if (!req)
+        return;
+    if (timeout_ms)
+        gw_request_set_timeout(req, timeout_ms);
+    gw_request_set_progress(req, progress);
+    if (!version || !*version || !image_path || !*image_path) {
+        gw_request_finish(req, LGW_REPLY_PARAM_ERROR, "firmware version or image missing");
+        return;
+    }
+    lgw_instance_t *inst = dev->inst;
+    char msg[200];
+    if (!inst->drv.ota) {
+        snprintf(msg, sizeof msg, "firmware upgrade (OTA) is not supported by the plugin of instance '%s'", instance);
+        gw_request_finish(req, LGW_REPLY_REQUEST_ERROR, msg);
+        return;
+    }
+    int rc = inst->drv.ota(inst->data, req, device_id, version, image_path, module);
+    dispatched(req, true, rc, "firmware upgrade", instance);
+}
+
 int gw_hub_discovery(gw_hub_t *hub, const char *instance, bool enable)
 {
     lgw_instance_t *inst = gw_hub_instance(hub, instance);

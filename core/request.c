@@ -16,7 +16,9 @@ struct lgw_request {
     int code;
     char *message;
     gw_hub_done_fn done;
+    gw_hub_progress_fn progress; /* or NULL */
     void *data;
+    uint64_t serial;        /* names it in progress messages (which may outlive it) */
     bool answered;
     _Atomic bool completed; /* lgw_request_done() called: the message is queued or delivered */
     uint64_t deadline;      /* loop time, ms */
@@ -101,6 +103,8 @@ lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *d
         free(req);
         return NULL;
     }
+    static uint64_t next_serial; /* loop thread only */
+    req->serial = ++next_serial;
     req->rq = rq;
     req->inst = inst;
     req->done = done;
@@ -119,6 +123,70 @@ lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *d
 }
 
 lgw_value_t *gw_request_output(lgw_request_t *req) { return req ? req->output : NULL; }
+
+void gw_request_set_timeout(lgw_request_t *req, uint64_t timeout_ms)
+{
+    if (!req || req->answered)
+        return;
+    gw_reqs_t *rq = req->rq;
+    gw_list_remove(&req->pending_link);
+    req->deadline = uv_now(rq->host->loop) + timeout_ms;
+    gw_list_t *at = &rq->pending; /* keep deadline order: before the first later deadline */
+    for (gw_list_t *n = rq->pending.next; n != &rq->pending; n = n->next) {
+        if (gw_container_of(n, lgw_request_t, pending_link)->deadline > req->deadline) {
+            at = n;
+            break;
+        }
+    }
+    gw_list_push_back(at, &req->pending_link);
+    arm(rq);
+}
+
+void gw_request_set_progress(lgw_request_t *req, gw_hub_progress_fn fn)
+{
+    if (req)
+        req->progress = fn;
+}
+
+/* A progress report on its way to the loop; finds its request by serial. */
+typedef struct progress_msg {
+    gw_xmsg_t x;
+    gw_reqs_t *rq;
+    uint64_t serial;
+    int percent;
+    char message[];
+} progress_msg_t;
+
+static void progress_deliver(gw_xmsg_t *m)
+{
+    progress_msg_t *p = (progress_msg_t *)m;
+    gw_list_foreach_safe(node, tmp, &p->rq->pending) { /* only unanswered requests are there */
+        lgw_request_t *req = gw_container_of(node, lgw_request_t, pending_link);
+        if (req->serial == p->serial) {
+            if (req->progress)
+                req->progress(req->data, p->percent, p->message[0] ? p->message : NULL);
+            break;
+        }
+    }
+    free(p);
+}
+
+LGW_HOST_API void lgw_request_progress(lgw_request_t *req, int percent, const char *message)
+{
+    if (!req || percent < 1 || percent > 100 || atomic_load(&req->completed))
+        return;
+    size_t len = message ? strnlen(message, 255) : 0;
+    progress_msg_t *p = malloc(sizeof *p + len + 1);
+    if (!p)
+        return;
+    p->rq = req->rq;
+    p->serial = req->serial;
+    p->percent = percent;
+    memcpy(p->message, message ? message : "", len);
+    p->message[len] = '\0';
+    p->x.deliver = progress_deliver;
+    gw_xq_post(req->rq->host, &p->x);
+}
 
 /* Loop thread: the completion message arrived. */
 static void req_deliver(gw_xmsg_t *m)

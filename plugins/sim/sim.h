@@ -159,6 +159,8 @@ struct sim {
     /* replies (sim_requests.c) */
     lgw_timer_t *reply_timer;
     struct sim_reply *replies, *replies_tail;
+    /* firmware installs in progress (sim_ota.c) */
+    struct sim_install *installs;
 };
 
 /* ---- sim_config.c ------------------------------------------------------ */
@@ -212,6 +214,15 @@ int sim_replies_init(struct sim *sim);
 void sim_replies_flush(struct sim *sim);
 /** Flushes and frees the reply timer. */
 void sim_replies_free(struct sim *sim);
+
+/* ---- sim_ota.c --------------------------------------------------------- */
+
+struct sim_install;
+/** The ota callback (ABI 1.1): a timed, simulated install. */
+int sim_ota(void *data, lgw_request_t *req, const char *device_id, const char *version, const char *image_path,
+            const char *module);
+/** Completes (as failed) and frees every install in progress (used by stop). */
+void sim_ota_stop(struct sim *sim);
 
 /* ---- sim_discovery.c --------------------------------------------------- */
 

@@ -53,6 +53,8 @@ LGW_HOST_API void lgw_driver_set_read(lgw_driver_t *drv, lgw_read_cb cb);
 LGW_HOST_API void lgw_driver_set_invoke(lgw_driver_t *drv, lgw_invoke_cb cb);
 /** Registers the device-removal callback (optional). */
 LGW_HOST_API void lgw_driver_set_remove(lgw_driver_t *drv, lgw_remove_cb cb);
+/** Registers the firmware-install callback (optional). Since ABI 1.1. */
+LGW_HOST_API void lgw_driver_set_ota(lgw_driver_t *drv, lgw_ota_cb cb);
 
 /* ===== Instances, logging, time ========================================== */
 
@@ -288,6 +290,15 @@ LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lg
  * Any thread.
  */
 LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *message);
+
+/**
+ * Reports progress of a long request (a firmware install, lgw_ota_cb):
+ * @p percent in 1..100 (other values are ignored) and an optional short
+ * @p message (may be NULL; copied). The host forwards it to the cloud; it may
+ * drop or merge reports that come faster than it forwards them. Call before
+ * lgw_request_done(), never after. Any thread. Since ABI 1.1.
+ */
+LGW_HOST_API void lgw_request_progress(lgw_request_t *req, int percent, const char *message);
 
 #ifdef __cplusplus
 }

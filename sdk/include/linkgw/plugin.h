@@ -191,6 +191,37 @@ typedef int (*lgw_invoke_cb)(void *data, lgw_request_t *req, const char *device_
  */
 typedef int (*lgw_remove_cb)(void *data, lgw_request_t *req, const char *device_id);
 
+/**
+ * @brief Install a firmware image on a device. Optional. Since ABI 1.1.
+ *
+ * The cloud asked to upgrade @p device_id to @p version. The host has already
+ * downloaded the image to @p image_path (a local file, readable by the daemon's
+ * user) and verified its size and sign (Md5 / SHA256) against the task.
+ * @p module names the firmware module the task is for, or NULL for the
+ * device's default module.
+ *
+ * Install the image without blocking the loop (lgw_work_submit(), a worker or
+ * your own thread). You may report progress with lgw_request_progress()
+ * (1..100) while it runs. Complete @p req exactly once with lgw_request_done():
+ * LGW_REPLY_SUCCESS when the device runs the new firmware — then also report
+ * the new version with lgw_device_set_firmware(), which is what tells the cloud
+ * the upgrade succeeded — or an error code with a message (the host reports
+ * the upgrade as failed). Installs may take minutes: the host waits longer
+ * than for other requests (see docs/ota.md).
+ *
+ * The host deletes the file at @p image_path after the request completed (or
+ * timed out): copy it first if you need it afterwards. All string arguments
+ * are valid during the call only.
+ *
+ * Plugins that do not register this callback (and every plugin built for ABI
+ * 1.0) answer "not supported": the host reports the upgrade as failed.
+ *
+ * @return LGW_OK when the request was accepted; a negative lgw_result_t to
+ *         refuse it at once (the host completes it).
+ */
+typedef int (*lgw_ota_cb)(void *data, lgw_request_t *req, const char *device_id, const char *version,
+                          const char *image_path, const char *module);
+
 #ifdef __cplusplus
 }
 #endif
