@@ -114,6 +114,22 @@ typedef void (*gw_hub_progress_fn)(void *data, int percent, const char *message)
 void gw_hub_ota(gw_hub_t *hub, const char *instance, const char *device_id, const char *version,
                 const char *image_path, const char *module, uint64_t timeout_ms, gw_hub_progress_fn progress,
                 gw_hub_done_fn done, void *data);
+/** Outcome of a message request: @p reply (@p len bytes) is what the plugin set with lgw_request_reply_bytes(), or NULL. */
+typedef void (*gw_hub_bytes_done_fn)(void *data, int code, const char *message, const void *reply, size_t len);
+
+/**
+ * Hands bytes the cloud sent (custom topic, RRPC on a custom topic, down_raw,
+ * up_raw_reply; @p suffix "user/…", "raw", "raw_reply") to the plugin's
+ * message callback (ABI 1.1) of instance @p instance, for @p device_id (NULL:
+ * the gateway itself, then the device need not exist).
+ * Without @p done no request is made: the callback runs now with a NULL
+ * request and its result is returned (LGW_ENOENT unknown instance or device,
+ * LGW_ENOTSUP no callback). With @p done the plugin gets a request that is
+ * answered through @p done exactly once, later (timeout @p timeout_ms, 0 =
+ * the host's), and LGW_OK is returned.
+ */
+int gw_hub_message(gw_hub_t *hub, const char *instance, const char *device_id, const char *suffix,
+                   const void *payload, size_t len, uint64_t timeout_ms, gw_hub_bytes_done_fn done, void *data);
 /** Asks the plugin to remove the device from its network; the hub forgets it at once. */
 void gw_hub_remove(gw_hub_t *hub, const char *instance, const char *device_id, gw_hub_done_fn done, void *data);
 /** Starts or stops discovery on an instance; LGW_ENOTSUP without the callback. */

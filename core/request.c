@@ -17,6 +17,9 @@ struct lgw_request {
     char *message;
     gw_hub_done_fn done;
     gw_hub_progress_fn progress; /* or NULL */
+    gw_hub_bytes_done_fn bytes_done; /* message requests (ABI 1.1), else NULL */
+    void *reply;            /* lgw_request_reply_bytes(), owned */
+    size_t reply_len;
     void *data;
     uint64_t serial;        /* names it in progress messages (which may outlive it) */
     bool answered;
@@ -40,14 +43,22 @@ static void arm(gw_reqs_t *rq)
     uv_timer_start(&rq->timer, on_timer, first->deadline > now ? first->deadline - now : 0, 0);
 }
 
-/* Delivers the answer once. */
-static void answer(lgw_request_t *req, int code, const char *message)
+/* Delivers the answer once; the reply bytes only when the plugin completed it (@p completed). */
+static void answer_ex(lgw_request_t *req, int code, const char *message, bool completed)
 {
     if (req->answered)
         return;
     req->answered = true;
     gw_list_remove(&req->pending_link);
-    req->done(req->data, code, message, req->output);
+    if (req->bytes_done)
+        req->bytes_done(req->data, code, message, completed ? req->reply : NULL, completed ? req->reply_len : 0);
+    else
+        req->done(req->data, code, message, req->output);
+}
+
+static void answer(lgw_request_t *req, int code, const char *message)
+{
+    answer_ex(req, code, message, false);
 }
 
 static void req_free(lgw_request_t *req)
@@ -58,6 +69,7 @@ static void req_free(lgw_request_t *req)
     free(req->device_id);
     free(req->what);
     free(req->message);
+    free(req->reply);
     free(req);
 }
 
@@ -197,10 +209,33 @@ static void req_deliver(gw_xmsg_t *m)
         GW_DEBUG(req->inst ? req->inst->log_comp : "hub", "%s of '%s' completed late (code %d); ignored",
                  req->what, req->device_id, req->code);
     bool head = rq->pending.next == &req->pending_link;
-    answer(req, req->code, req->message);
+    answer_ex(req, req->code, req->message, true);
     req_free(req);
     if (head)
         arm(rq);
+}
+
+void gw_request_set_bytes_done(lgw_request_t *req, gw_hub_bytes_done_fn fn)
+{
+    if (req)
+        req->bytes_done = fn;
+}
+
+LGW_HOST_API int lgw_request_reply_bytes(lgw_request_t *req, const void *payload, size_t len)
+{
+    if (!req || (!payload && len) || !req->bytes_done || atomic_load(&req->completed))
+        return LGW_EINVAL;
+    if (len > LGW_MESSAGE_MAX)
+        return LGW_ERANGE;
+    void *copy = malloc(len ? len : 1);
+    if (!copy)
+        return LGW_ENOMEM;
+    if (len)
+        memcpy(copy, payload, len);
+    free(req->reply); /* only the plugin touches it until lgw_request_done() */
+    req->reply = copy;
+    req->reply_len = len;
+    return LGW_OK;
 }
 
 LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lgw_value_t *v)

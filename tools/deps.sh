@@ -11,6 +11,7 @@ PKGS=(
   libmodbus-dev knxd knxd-dev knxd-tools
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
   socat openssl procps iproute2 valgrind jq
+  lintian rpm dpkg-dev systemd
 )
 
 missing=()

@@ -10,6 +10,8 @@
 #include "module.h"
 #include "ota.h"
 #include "subdev_mgr.h"
+#include "topics.h"
+#include "topics_conf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@ struct gw_gateway {
     gw_subdev_t *subdev;
     gw_ota_t *ota;          /* firmware upgrades (core/ota) */
     gw_ctl_t *ctl;
+    gw_topics_t *topics; /* custom topics and raw data (topics.h) */
     void (*done)(void *data);
     void *done_data;
 };
@@ -81,6 +84,9 @@ int gw_gateway_new(uv_loop_t *loop, gw_hub_t *hub, const gw_gateway_options_t *o
         gw_subdev_add_listener(gw->subdev, gw_ota_on_session, gw->ota);
     else
         GW_ERROR("gateway", "cannot create the OTA manager: running without firmware upgrades");
+    gw->topics = gw_topics_new(loop, hub, gw->cloud, gw->subdev);
+    if (!gw->topics)
+        GW_WARN("gateway", "running without custom topics and raw data (out of memory)");
     if (opts->control_socket) {
         gw->ctl = gw_ctl_new(loop, gw, opts->control_socket, opts->control_mode ? opts->control_mode : 0600);
         if (!gw->ctl)
@@ -119,6 +125,7 @@ static void closed_subdev(void *data)
 static void closed_cloud(void *data)
 {
     gw_gateway_t *gw = data;
+    gw_topics_free(gw->topics); /* its cloud handlers are gone now */
     gw_subdev_close(gw->subdev, closed_subdev, gw);
 }
 
@@ -140,6 +147,7 @@ void gw_gateway_close(gw_gateway_t *gw, void (*done)(void *data), void *data)
         g_current = NULL;
     gw->done = done;
     gw->done_data = data;
+    gw_topics_detach(gw->topics);
     if (gw->ctl)
         gw_ctl_close(gw->ctl, closed_ctl, gw);
     else
@@ -167,7 +175,7 @@ const gw_tsl_models_t *gw_gateway_tsl_models(gw_gateway_t *gw)
 
 /* ---- the core module ------------------------------------------------------------------ */
 
-static int module_init(void) { return gw_gwconf_register(); }
+static int module_init(void) { return gw_gwconf_register() == LGW_OK ? gw_topics_conf_register() : LGW_EINVAL; }
 
 static int module_start(gw_host_t *host, const gw_main_conf_t *mc)
 {

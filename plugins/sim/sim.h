@@ -208,6 +208,9 @@ int sim_read(void *data, lgw_request_t *req, const char *device_id, const lgw_va
 int sim_invoke(void *data, lgw_request_t *req, const char *device_id, const char *service,
                const lgw_value_t *input);
 int sim_remove(void *data, lgw_request_t *req, const char *device_id);
+/** Custom topics and raw data (sim_messages.c): echoes what arrives. */
+int sim_message(void *data, lgw_request_t *req, const char *device_id, const char *suffix, const void *payload,
+                size_t len);
 /** Creates the reply timer. */
 int sim_replies_init(struct sim *sim);
 /** Completes every queued reply now (used by stop). */

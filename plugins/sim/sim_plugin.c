@@ -120,5 +120,6 @@ LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv)
     lgw_driver_set_invoke(drv, sim_invoke);
     lgw_driver_set_remove(drv, sim_remove);
     lgw_driver_set_ota(drv, sim_ota); /* ABI 1.1 */
+    lgw_driver_set_message(drv, sim_message);
     return LGW_OK;
 }
