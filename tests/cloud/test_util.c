@@ -154,12 +154,14 @@ int tu_broker_start(tu_broker_t *b)
         return -1;
     snprintf(b->conf, sizeof b->conf, "%s/mosquitto.conf", b->dir);
     bool fixed = b->port != 0;
-    for (int attempt = 0; attempt < 20; attempt++) {
+    /* A fixed port (a restart on the same address) may be held for a while, e.g. as the
+     * local port of some other process's outgoing connection: keep trying for 30 s. */
+    for (int attempt = 0; attempt < (fixed ? 300 : 20); attempt++) {
         if (!fixed)
             b->port = tu_free_port();
         if (broker_spawn(b) == 0)
             return 0;
-        sleep_ms(fixed ? 100 : 10); /* a fixed port may still be in use for a moment */
+        sleep_ms(fixed ? 100 : 10);
     }
     fprintf(stderr, "mosquitto did not start (see %s/mosquitto.log)\n", b->dir);
     return -1;
