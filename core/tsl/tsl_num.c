@@ -106,7 +106,7 @@ double gw_tsl_num_snap(double v, double base, double step)
     double r = nearbyint(q * p) / p;
     if (!isfinite(r))
         return q;
-    return r == 0.0 ? 0.0 : r; /* no "-0" on the wire */
+    return r == 0.0 ? copysign(0.0, v) : r; /* zero keeps the sign it came with */
 }
 
 void gw_tsl_utf8_fix(char *s)

@@ -353,6 +353,12 @@ static void test_uplink_snaps_to_step(void **state)
     assert_true(json_real_value(j) == 20.86);
     json_decref(j);
     lgw_value_free(v);
+    /* on the grid within float precision: the grid point, not the float's digits */
+    v = lgw_value_new_float(20.980024f);
+    assert_int_equal(gw_tsl_value_to_json(&dt, v, "T", 0, &j, &err), 0);
+    assert_true(json_real_value(j) == 20.98);
+    json_decref(j);
+    lgw_value_free(v);
 }
 
 static void test_random_values(void **state)
