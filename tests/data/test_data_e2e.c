@@ -64,7 +64,7 @@ static int setup(void **state)
     if (df_start_broker(&g_f) != 0)
         return -1;
     df_conf_t confs[] = {{"sim", k_sim_conf}, {"smeter", k_smeter_conf}};
-    return df_start_gateway(&g_f, NULL, confs, 2);
+    return df_start_gateway(&g_f, "data = { stats_interval_s = 1; };", confs, 2);
 }
 
 static int teardown(void **state)
@@ -289,6 +289,56 @@ static void test_deadband_full_report(void **state)
     json_decref(d);
 }
 
+/* Last value of counter @p key in the daemon's counter lines (stats_interval_s = 1), -1 if none. */
+static long long counter(const char *key)
+{
+    FILE *fp = fopen(g_f.log, "r");
+    char line[4096], pat[64];
+    long long v = -1;
+    snprintf(pat, sizeof pat, " %s=", key);
+    while (fp && fgets(line, sizeof line, fp)) {
+        char *p = strstr(line, pat);
+        if (p)
+            v = atoll(p + strlen(pat));
+    }
+    if (fp)
+        fclose(fp);
+    return v;
+}
+
+static bool downlink_reached(df_t *f, void *arg)
+{
+    (void)f;
+    return counter("downlink") >= *(long long *)arg;
+}
+
+/*
+ * The other sync form, /sys/{pk}/{dn}/rrpc/request/{mid}: the emulator picks /ext/rrpc for
+ * this gateway, so a console client publishes it straight on the broker. The emulator
+ * consumes the answer on rrpc/response/{mid}, so the checks are the gateway's counters and
+ * log: the well-formed request was handled (not refused), the one without a
+ * thing.service.{id} method refused with 460.
+ */
+static void test_rrpc_sys_form(void **state)
+{
+    (void)state;
+    wait_prop("a1DMeterS", "smeter-0", "Energy");
+    int connack = -1;
+    emu_client_t *adm = emu_client_connect(&g_f.b, "test-rrpc", "emu-admin", "emu-admin", 30, false, &connack);
+    assert_non_null(adm);
+    long long want = counter("downlink") + 2;
+    emu_client_pub(adm, "/sys/a1DMeterS/smeter-0/rrpc/request/777001",
+                   "{\"id\":\"42\",\"version\":\"1.0\",\"params\":{},\"method\":\"thing.service.ResetEnergy\"}");
+    emu_client_pub(adm, "/sys/a1DMeterS/smeter-0/rrpc/request/777002", "{\"id\":\"43\",\"version\":\"1.0\",\"params\":{}}");
+    if (!df_wait(&g_f, downlink_reached, &want, 15000)) {
+        df_dump_log(&g_f);
+        fail_msg("the gateway did not handle both RRPC requests");
+    }
+    assert_int_equal(df_log_count(&g_f, "refused /sys/a1DMeterS/smeter-0/rrpc/request/777002: code 460"), 1);
+    assert_int_equal(df_log_count(&g_f, "rrpc/request/777001"), 0);
+    emu_client_close(adm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -296,7 +346,7 @@ int main(void)
         cmocka_unit_test(test_invalid_dropped), cmocka_unit_test(test_property_set),
         cmocka_unit_test(test_property_set_refused), cmocka_unit_test(test_service_async),
         cmocka_unit_test(test_service_sync),    cmocka_unit_test(test_service_unknown),
-        cmocka_unit_test(test_deadband_full_report),
+        cmocka_unit_test(test_deadband_full_report), cmocka_unit_test(test_rrpc_sys_form),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

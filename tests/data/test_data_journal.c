@@ -29,9 +29,13 @@
 
 static const char k_meter_conf[] =
     "plugin = \"sim\";\n"
-    "settings = { power_meter = { count = 1; interval_ms = %d; }; };\n"
+    "settings = { power_meter = { count = 1; interval_ms = %d; };\n"
+    "             thermometer = { count = 1; interval_ms = 100; base = 21.0; noise = 0.6; threshold = 21.0; }; };\n"
     "subdevice = { register = true; };\n"
     "models = {\n"
+    "  thermometer = { product_key = \"a1DThermo\";\n"
+    "    points = ( { point = \"temperature\"; property = \"Temperature\"; } );\n"
+    "    events = ( { event = \"over_temperature\"; tsl = \"Overheat\"; params = { temperature = \"Temperature\"; }; } ); };\n"
     "  power_meter = { product_key = \"a1DMeter\";\n"
     "    points = ( { point = \"power\"; property = \"Power\"; }, { point = \"energy\"; property = \"Energy\"; } ); };\n"
     "};\n";
@@ -183,7 +187,9 @@ static void test_broker_outage(void **state)
 {
     (void)state;
     df_t f;
-    start(&f, "data = { stats_interval_s = 1; };", INTERVAL_MS);
+    /* a meter every 200 ms: the emulator keeps only the last 100 arrivals of a property, and the
+     * outage (plus the reconnect backoff) must fit with what was live around it */
+    start(&f, "data = { stats_interval_s = 1; };", 2 * INTERVAL_MS);
     sleep(1);
     long long t_down = wall_ms();
     df_broker_stop(&f);
@@ -196,7 +202,21 @@ static void test_broker_outage(void **state)
     assert_true(df_wait(&f, has_value_in, &late, 30000));
     assert_true(df_wait(&f, has_value_in, &live, 30000));
     assert_true(df_wait(&f, drained, NULL, 30000)); /* the journal is empty: all delivered */
-    check_span(&f, t_down - 800, t_up + 1000, 3 * INTERVAL_MS);
+    check_span(&f, t_down - 800, t_up + 1000, 6 * INTERVAL_MS);
+    /* events of the outage too, delivered late from the journal with their original time
+     * (over_temperature fires on upward crossings of its threshold: several per outage) */
+    json_t *th = df_device(&f, "a1DThermo", "thermo-0");
+    size_t i, n_ev = 0;
+    json_t *e;
+    json_array_foreach(json_object_get(th, "events"), i, e) {
+        long long t = json_integer_value(json_object_get(e, "time"));
+        long long received = json_integer_value(json_object_get(e, "received"));
+        if (t > t_down && received - t > 1000 && json_is_number(json_object_get(json_object_get(e, "value"), "Temperature")))
+            n_ev++;
+    }
+    json_decref(th);
+    printf("  %zu Overheat event(s) from the outage delivered\n", n_ev);
+    assert_true(n_ev > 0);
     /* the outage's values went through the journal and history/post */
     assert_true(df_wait(&f, some_drained, NULL, 10000));
     finish(&f);
