@@ -383,7 +383,7 @@ json_t *gw_data_status_json(gw_data_t *d)
 {
     gw_data_stats_t s;
     gw_data_get_stats(d, &s);
-    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIs{sIsIsIsI}}",
+    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIs{sIsIsIsI}}",
                      "reported", (json_int_t)s.reported, "unmapped", (json_int_t)s.unmapped,
                      "invalid", (json_int_t)s.invalid, "suppressed", (json_int_t)s.suppressed,
                      "sent", (json_int_t)s.sent, "acked", (json_int_t)s.acked,

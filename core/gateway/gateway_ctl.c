@@ -3,6 +3,7 @@
  * line in, one JSON answer line out, per connection.
  */
 #include "gateway_ctl.h"
+#include "data.h"
 #include "gateway.h"
 #include "log.h"
 #include "store/cred_csv.h"
@@ -66,6 +67,9 @@ static json_t *handle(gw_ctl_t *ctl, json_t *req)
         json_object_set_new(st, "gateway", json_pack("{s:s,s:s}", "productKey", gw_cloud_product_key(c),
                                                       "deviceName", gw_cloud_device_name(c)));
         json_object_set_new(st, "store", json_string(gw_store_db_path(gw_gateway_store(ctl->gw))));
+        gw_data_t *dl = gw_data_current(); /* the data layer, when its module is loaded */
+        if (dl)
+            json_object_set_new(st, "data", gw_data_status_json(dl));
         return json_pack("{s:b,s:o}", "ok", 1, "status", st);
     }
     if (strcmp(cmd, "devices") == 0)

@@ -352,6 +352,16 @@ static void test_budget(void **state)
         df_dump_log(&f);
         fail_msg("the journal never dropped anything");
     }
+    /* the operator sees the backlog in `linkgwctl status` (issue 9): depth, bytes, age, dropped */
+    json_t *st = df_ctl(&f, "{\"cmd\":\"status\"}");
+    json_t *jr = json_object_get(json_object_get(json_object_get(st, "status"), "data"), "journal");
+    assert_non_null(jr);
+    assert_true(json_integer_value(json_object_get(jr, "depth")) > 0);
+    assert_true(json_integer_value(json_object_get(jr, "bytes")) > 0);
+    assert_true(json_integer_value(json_object_get(jr, "bytes")) <= 1048576);
+    assert_true(json_integer_value(json_object_get(jr, "oldest_age_ms")) > 0);
+    assert_true(json_integer_value(json_object_get(jr, "dropped")) > 0);
+    json_decref(st);
     sleep(1);
     assert_int_equal(df_broker_start_again(&f), 0);
     if (!df_wait(&f, drained, NULL, 60000)) {

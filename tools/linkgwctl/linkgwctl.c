@@ -169,6 +169,19 @@ static void print_status(json_t *st)
         printf("LIMIT          code %lld at %s: %s\n", (long long)json_integer_value(json_object_get(cap, "code")), t,
                s_or(cap, "message", ""));
     }
+    json_t *data = json_object_get(st, "data"), *j = json_object_get(data, "journal");
+    if (data) {
+        printf("uplink         sent=%lld acked=%lld rejected=%lld invalid=%lld\n",
+               (long long)json_integer_value(json_object_get(data, "sent")),
+               (long long)json_integer_value(json_object_get(data, "acked")),
+               (long long)json_integer_value(json_object_get(data, "rejected")),
+               (long long)json_integer_value(json_object_get(data, "invalid")));
+        printf("journal        depth=%lld bytes=%lld oldest_age_ms=%lld dropped=%lld\n",
+               (long long)json_integer_value(json_object_get(j, "depth")),
+               (long long)json_integer_value(json_object_get(j, "bytes")),
+               (long long)json_integer_value(json_object_get(j, "oldest_age_ms")),
+               (long long)json_integer_value(json_object_get(j, "dropped")));
+    }
     const char *k;
     json_t *v;
     printf("counters      ");
