@@ -153,6 +153,20 @@ static bool read_point(const lgw_config_t *c, mb_model_t *m, mb_point_t *p, int 
     if (p->scale == 0.0 || !isfinite(p->scale) || !isfinite(p->offset))
         lgw_config_error(lgw_config_child(c, "scale"), "scale must be a finite, non-zero number");
     p->scaled = p->scale != 1.0 || p->offset != 0.0;
+    /* An integer register times 0.01 has exactly two decimals: report 4.06, not the
+     * binary product 4.0600000000000005. Scales with more than 9 decimals are left alone. */
+    p->round_to = 0;
+    if (p->scaled) {
+        double pow10 = 1.0;
+        int d = 0;
+        while (d <= 9 && (fabs(p->scale * pow10 - nearbyint(p->scale * pow10)) > 1e-9 * fabs(p->scale * pow10) + 1e-12 ||
+                          fabs(p->offset * pow10 - nearbyint(p->offset * pow10)) > 1e-9 * fabs(p->offset * pow10) + 1e-12)) {
+            pow10 *= 10.0;
+            d++;
+        }
+        if (d <= 9)
+            p->round_to = pow10;
+    }
     if (p->scaled && (p->type == MB_T_BOOL || p->type == MB_T_BIT || p->type == MB_T_STRING))
         lgw_config_error(lgw_config_child(c, lgw_config_child(c, "scale") ? "scale" : "offset"),
                          "scale/offset do not apply to type '%s'", mb_type_names[p->type]);

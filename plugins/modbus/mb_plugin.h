@@ -34,6 +34,7 @@ typedef struct mb_point {
     uint16_t regs;      /* registers (or bits) occupied */
     double scale, offset;
     bool scaled;        /* scale != 1 or offset != 0 */
+    double round_to;    /* scaled integers: 10^(decimals of scale and offset), 0 = none */
     bool writable;
     unsigned group;     /* index into the model's groups */
     lgw_type_t out_type;/* type reported (after scale/offset) */

@@ -181,6 +181,8 @@ static void report_point(mb_inst_t *mi, lgw_report_t *r, const mb_point_t *p, co
     }
     double v = num.kind == MB_NUM_FLOAT ? num.f : num.kind == MB_NUM_INT ? (double)num.i : (double)num.u;
     v = v * p->scale + p->offset;
+    if (p->round_to > 0 && num.kind != MB_NUM_FLOAT)
+        v = nearbyint(v * p->round_to) / p->round_to;
     if (p->out_type == LGW_TYPE_FLOAT)
         lgw_report_add_float(r, p->name, (float)v);
     else

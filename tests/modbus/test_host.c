@@ -237,9 +237,9 @@ static void test_writes(void **state)
     assert_int_equal(mbh_request(f->p, "m2", NULL, one("f32", lgw_value_new_double(-1.5)), msg, sizeof msg), 200);
     assert_int_equal(sim_reg(f, 2, 2), 0x0000);
     assert_int_equal(sim_reg(f, 2, 3), 0xBFC0);
-    /* inverse scale/offset: (7.5 + 5) / 0.1 = 125 */
-    assert_int_equal(mbh_request(f->p, "m2", NULL, one("scaled", lgw_value_new_double(7.5)), msg, sizeof msg), 200);
-    assert_int_equal(sim_reg(f, 2, 6), 125);
+    /* inverse scale/offset: (7.3 + 5) / 0.1 = 123 */
+    assert_int_equal(mbh_request(f->p, "m2", NULL, one("scaled", lgw_value_new_double(7.3)), msg, sizeof msg), 200);
+    assert_int_equal(sim_reg(f, 2, 6), 123);
     /* bit 3 of 0x0008 cleared by read-modify-write, the other bits kept */
     assert_int_equal(mbh_request(f->p, "m2", NULL, one("flag", lgw_value_new_bool(false)), msg, sizeof msg), 200);
     assert_int_equal(sim_reg(f, 2, 7), 0x0000);
@@ -256,7 +256,8 @@ static void test_writes(void **state)
     assert_true(mbh_run_until(reports_reach, &w, WAIT_MS));
     assert_int_equal(last_int("m2", "i16"), 1234);
     assert_true(last_double("m2", "f32", LGW_TYPE_FLOAT) == -1.5);
-    assert_true(fabs(last_double("m2", "scaled", LGW_TYPE_DOUBLE) - 7.5) < 1e-9);
+    /* 123 * 0.1 - 5 has the scale's one decimal: exactly 7.3, not 7.300000000000001 */
+    assert_true(last_double("m2", "scaled", LGW_TYPE_DOUBLE) == 7.3);
     assert_int_equal(last_int("m2", "relay"), 0);
 
     /* parameter errors are refused before anything is sent */
