@@ -106,25 +106,9 @@ int gw_tsl_value_from_json(const gw_tsl_datatype_t *t, const json_t *j, const ch
 
 /* ---- value → JSON --------------------------------------------------------- */
 
-static int type_code(lgw_type_t t)
-{
-    switch (t) {
-    case LGW_TYPE_INT: return GW_TSL_E_INT;
-    case LGW_TYPE_FLOAT: return GW_TSL_E_FLOAT;
-    case LGW_TYPE_DOUBLE: return GW_TSL_E_DOUBLE;
-    case LGW_TYPE_BOOL: return GW_TSL_E_BOOL;
-    case LGW_TYPE_ENUM: return GW_TSL_E_ENUM;
-    case LGW_TYPE_TEXT: return GW_TSL_E_TEXT;
-    case LGW_TYPE_DATE: return GW_TSL_E_DATE;
-    case LGW_TYPE_STRUCT: return GW_TSL_E_STRUCT;
-    case LGW_TYPE_ARRAY: return GW_TSL_E_NOT_ARRAY;
-    }
-    return GW_TSL_E_PARAM;
-}
-
 static int wrong_type(const gw_tsl_datatype_t *t, const lgw_value_t *v, const char *path, gw_tsl_err_t *err)
 {
-    return gw_tsl_err_set(err, type_code(t->type), path, "%s expected, got %s", gw_tsl_type_name(t->type),
+    return gw_tsl_err_set(err, gw_tsl_type_code(t->type), path, "%s expected, got %s", gw_tsl_type_name(t->type),
                           v ? gw_tsl_type_name(lgw_value_type(v)) : "nothing");
 }
 
@@ -168,7 +152,7 @@ static int build(const gw_tsl_datatype_t *t, const lgw_value_t *v, const char *p
         } else
             return wrong_type(t, v, path, err);
         if (!isfinite(d))
-            return gw_tsl_err_set(err, type_code(t->type), path, "%g is not a finite number", d);
+            return gw_tsl_err_set(err, gw_tsl_type_code(t->type), path, "%g is not a finite number", d);
         /* Off the grid: to the nearest point. On it: exactly as given, except a
          * float sample (20.980024 for 20.98), whose digits past float precision are
          * noise, so the snap loses nothing. */

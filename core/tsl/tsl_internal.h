@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <jansson.h>
 #include <linkgw/common.h>
+#include <linkgw/value.h>
 
 struct gw_tsl_err;
 
@@ -61,5 +62,8 @@ bool gw_tsl_num_on_step(double v, double base, double step, double rel_eps);
  * still apply afterwards. Returns @p v when there is no step.
  */
 double gw_tsl_num_snap(double v, double base, double step);
+
+/** The platform's error code for a value that does not fit TSL type @p t (6306 int, 6307 float …). */
+int gw_tsl_type_code(lgw_type_t t);
 
 #endif

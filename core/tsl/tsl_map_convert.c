@@ -16,22 +16,6 @@
 
 #define OOM(err, path) gw_tsl_err_set(err, GW_TSL_E_PARAM, path, "out of memory")
 
-static int type_code(lgw_type_t t)
-{
-    switch (t) {
-    case LGW_TYPE_INT: return GW_TSL_E_INT;
-    case LGW_TYPE_FLOAT: return GW_TSL_E_FLOAT;
-    case LGW_TYPE_DOUBLE: return GW_TSL_E_DOUBLE;
-    case LGW_TYPE_BOOL: return GW_TSL_E_BOOL;
-    case LGW_TYPE_ENUM: return GW_TSL_E_ENUM;
-    case LGW_TYPE_TEXT: return GW_TSL_E_TEXT;
-    case LGW_TYPE_DATE: return GW_TSL_E_DATE;
-    case LGW_TYPE_STRUCT: return GW_TSL_E_STRUCT;
-    case LGW_TYPE_ARRAY: return GW_TSL_E_NOT_ARRAY;
-    }
-    return GW_TSL_E_PARAM;
-}
-
 /* ---- lookups ------------------------------------------------------------- */
 
 const gw_tsl_point_map_t *gw_tsl_map_point(const gw_tsl_model_map_t *mm, const char *point)
@@ -136,7 +120,7 @@ int gw_tsl_point_to_json(const gw_tsl_point_map_t *pm, const lgw_value_t *v, jso
         }
         char buf[64];
         lgw_value_to_string(v, buf, sizeof buf);
-        return gw_tsl_err_set(err, type_code(p->type.type), path, "point '%s' value %s is not in the map",
+        return gw_tsl_err_set(err, gw_tsl_type_code(p->type.type), path, "point '%s' value %s is not in the map",
                               pm->point, v ? buf : "(none)");
     }
     if (pm->linear) {
@@ -144,13 +128,13 @@ int gw_tsl_point_to_json(const gw_tsl_point_map_t *pm, const lgw_value_t *v, jso
         double x;
         if ((vt != LGW_TYPE_INT && vt != LGW_TYPE_FLOAT && vt != LGW_TYPE_DOUBLE && vt != LGW_TYPE_ENUM) ||
             lgw_value_get_double(v, &x) != LGW_OK)
-            return gw_tsl_err_set(err, type_code(p->type.type), path, "point '%s' is not a number (%s)", pm->point,
+            return gw_tsl_err_set(err, gw_tsl_type_code(p->type.type), path, "point '%s' is not a number (%s)", pm->point,
                                   v ? gw_tsl_type_name(vt) : "none");
         if (vt == LGW_TYPE_FLOAT)
             x = gw_tsl_float_decimal((float)x);
         double t = x * pm->scale + pm->offset;
         if (!isfinite(t))
-            return gw_tsl_err_set(err, type_code(p->type.type), path, "point '%s' value is not finite", pm->point);
+            return gw_tsl_err_set(err, gw_tsl_type_code(p->type.type), path, "point '%s' value is not finite", pm->point);
         json_t *j;
         if (p->type.type == LGW_TYPE_INT) {
             if (fabs(t) > 9e18)
@@ -255,7 +239,7 @@ int gw_tsl_point_from_json(const gw_tsl_point_map_t *pm, const json_t *j, unsign
             snprintf(b, sizeof b, "\"%.40s\"", s);
         else
             snprintf(b, sizeof b, "%lld", (long long)k);
-        return gw_tsl_err_set(err, type_code(p->type.type), path, "%s has no point value in the map", b);
+        return gw_tsl_err_set(err, gw_tsl_type_code(p->type.type), path, "%s has no point value in the map", b);
     }
     if (pm->linear) {
         double t;
@@ -269,7 +253,7 @@ int gw_tsl_point_from_json(const gw_tsl_point_map_t *pm, const json_t *j, unsign
             pt = p->type.type == LGW_TYPE_INT && x == nearbyint(x) ? LGW_TYPE_INT : LGW_TYPE_DOUBLE;
         lgw_value_t *pv = isfinite(x) ? number_as(pt, x) : NULL;
         if (!pv)
-            return gw_tsl_err_set(err, type_code(p->type.type), path, "%g does not fit point '%s'", x, pm->point);
+            return gw_tsl_err_set(err, gw_tsl_type_code(p->type.type), path, "%g does not fit point '%s'", x, pm->point);
         *out = pv;
         return 0;
     }

@@ -33,6 +33,22 @@ int gw_tsl_err_set(gw_tsl_err_t *err, int code, const char *path, const char *fm
     return code;
 }
 
+int gw_tsl_type_code(lgw_type_t t)
+{
+    switch (t) {
+    case LGW_TYPE_INT: return GW_TSL_E_INT;
+    case LGW_TYPE_FLOAT: return GW_TSL_E_FLOAT;
+    case LGW_TYPE_DOUBLE: return GW_TSL_E_DOUBLE;
+    case LGW_TYPE_BOOL: return GW_TSL_E_BOOL;
+    case LGW_TYPE_ENUM: return GW_TSL_E_ENUM;
+    case LGW_TYPE_TEXT: return GW_TSL_E_TEXT;
+    case LGW_TYPE_DATE: return GW_TSL_E_DATE;
+    case LGW_TYPE_STRUCT: return GW_TSL_E_STRUCT;
+    case LGW_TYPE_ARRAY: return GW_TSL_E_NOT_ARRAY;
+    }
+    return GW_TSL_E_PARAM;
+}
+
 static int ok(gw_tsl_err_t *err)
 {
     if (err) {
@@ -62,22 +78,6 @@ static const char *show(const json_t *v, char *buf, size_t size)
                                json_is_boolean(v) ? (json_is_true(v) ? "true" : "false") :
                                json_is_null(v) ? "null" : "a value");
     return buf;
-}
-
-static int type_code(lgw_type_t t)
-{
-    switch (t) {
-    case LGW_TYPE_INT: return GW_TSL_E_INT;
-    case LGW_TYPE_FLOAT: return GW_TSL_E_FLOAT;
-    case LGW_TYPE_DOUBLE: return GW_TSL_E_DOUBLE;
-    case LGW_TYPE_BOOL: return GW_TSL_E_BOOL;
-    case LGW_TYPE_ENUM: return GW_TSL_E_ENUM;
-    case LGW_TYPE_TEXT: return GW_TSL_E_TEXT;
-    case LGW_TYPE_DATE: return GW_TSL_E_DATE;
-    case LGW_TYPE_STRUCT: return GW_TSL_E_STRUCT;
-    case LGW_TYPE_ARRAY: return GW_TSL_E_NOT_ARRAY;
-    }
-    return GW_TSL_E_PARAM;
 }
 
 /*
@@ -158,7 +158,7 @@ static int check_int(const gw_tsl_datatype_t *t, const json_t *v, const char *pa
 static int check_real(const gw_tsl_datatype_t *t, const json_t *v, const char *path, unsigned flags,
                       gw_tsl_err_t *err)
 {
-    int code = type_code(t->type);
+    int code = gw_tsl_type_code(t->type);
     const char *tn = gw_tsl_type_name(t->type);
     char b[64], b2[32], b3[32];
     double x;
@@ -315,7 +315,7 @@ static int check_at(const gw_tsl_datatype_t *t, const json_t *v, const char *pat
     if (!t || depth > GW_TSL_MAX_DEPTH)
         return gw_tsl_err_set(err, GW_TSL_E_PARAM, path, "value nested too deeply");
     if (!v)
-        return gw_tsl_err_set(err, type_code(t->type), path, "value missing");
+        return gw_tsl_err_set(err, gw_tsl_type_code(t->type), path, "value missing");
     switch (t->type) {
     case LGW_TYPE_INT: return check_int(t, v, path, flags, err);
     case LGW_TYPE_FLOAT:
