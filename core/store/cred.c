@@ -48,12 +48,31 @@ int st_column_secret(gw_store_t *st, sqlite3_stmt *stmt, int col, const char *ta
     return GW_STORE_OK;
 }
 
-static int check_names(gw_store_t *st, const char *pk, const char *dn)
+int st_check_names(gw_store_t *st, const char *pk, const char *dn)
 {
     if (!gw_store_name_valid(pk))
         return st_fail(st, GW_STORE_EINVAL, "invalid ProductKey");
     if (!gw_store_name_valid(dn))
         return st_fail(st, GW_STORE_EINVAL, "invalid DeviceName");
+    return GW_STORE_OK;
+}
+
+int st_pkdn_exists(gw_store_t *st, const char *sql, const char *pk, const char *dn, const char *what, bool *has)
+{
+    st_clear_err(st);
+    int rc = st_check_names(st, pk, dn);
+    if (rc != GW_STORE_OK)
+        return rc;
+    sqlite3_stmt *s = st_stmt(st, sql);
+    if (!s)
+        return GW_STORE_EIO;
+    sqlite3_bind_text(s, 1, pk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, dn, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return st_sqlfail(st, what);
+    *has = r == SQLITE_ROW;
     return GW_STORE_OK;
 }
 
@@ -83,7 +102,7 @@ int gw_store_cred_put(gw_store_t *st, const char *pk, const char *dn, const char
                       gw_cred_source_t source)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK)
         return rc;
     if (!gw_store_secret_valid(secret))
@@ -99,7 +118,7 @@ int gw_store_cred_get(gw_store_t *st, const char *pk, const char *dn, char secre
                       gw_cred_source_t *source_out)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK)
         return rc;
     sqlite3_stmt *s = st_stmt(st, "SELECT secret, source FROM credential WHERE pk = ?1 AND dn = ?2");
@@ -121,27 +140,13 @@ int gw_store_cred_get(gw_store_t *st, const char *pk, const char *dn, char secre
 
 int gw_store_cred_has(gw_store_t *st, const char *pk, const char *dn, bool *has)
 {
-    st_clear_err(st);
-    int rc = check_names(st, pk, dn);
-    if (rc != GW_STORE_OK)
-        return rc;
-    sqlite3_stmt *s = st_stmt(st, "SELECT 1 FROM credential WHERE pk = ?1 AND dn = ?2");
-    if (!s)
-        return GW_STORE_EIO;
-    sqlite3_bind_text(s, 1, pk, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, dn, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return st_sqlfail(st, "read credential");
-    *has = r == SQLITE_ROW;
-    return GW_STORE_OK;
+    return st_pkdn_exists(st, "SELECT 1 FROM credential WHERE pk = ?1 AND dn = ?2", pk, dn, "read credential", has);
 }
 
 int gw_store_cred_delete(gw_store_t *st, const char *pk, const char *dn)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK || (rc = st_tx_begin(st)) != GW_STORE_OK)
         return rc;
     sqlite3_stmt *s = st_stmt(st, "SELECT 1 FROM topo WHERE pk = ?1 AND dn = ?2");
@@ -186,7 +191,7 @@ int gw_store_cred_count(gw_store_t *st, size_t *count)
 int gw_store_gateway_set(gw_store_t *st, const char *pk, const char *dn, const char *secret)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK)
         return rc;
     if (!gw_store_secret_valid(secret))

@@ -38,6 +38,13 @@ struct gw_store {
 int st_fail(gw_store_t *st, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** Records "<what>: <sqlite message>" and returns GW_STORE_EIO. */
 int st_sqlfail(gw_store_t *st, const char *what);
+/** Checks @p pk and @p dn are valid names (GW_STORE_EINVAL with a message otherwise). */
+int st_check_names(gw_store_t *st, const char *pk, const char *dn);
+/**
+ * Runs @p sql (a SELECT with ?1 = pk, ?2 = dn) and sets @p *has to whether it
+ * returned a row; @p what names the read in the error message.
+ */
+int st_pkdn_exists(gw_store_t *st, const char *sql, const char *pk, const char *dn, const char *what, bool *has);
 /** Clears st->err at the start of a public call. */
 void st_clear_err(gw_store_t *st);
 

@@ -13,15 +13,6 @@
 #define TOPO_COLS "t.pk, t.dn, t.plugin, t.device_id, t.model, t.added_ms, c.secret"
 #define TOPO_FROM " FROM topo t JOIN credential c ON c.pk = t.pk AND c.dn = t.dn"
 
-static int check_names(gw_store_t *st, const char *pk, const char *dn)
-{
-    if (!gw_store_name_valid(pk))
-        return st_fail(st, GW_STORE_EINVAL, "invalid ProductKey");
-    if (!gw_store_name_valid(dn))
-        return st_fail(st, GW_STORE_EINVAL, "invalid DeviceName");
-    return GW_STORE_OK;
-}
-
 /** Fills @p e from a row selected with TOPO_COLS. */
 static int topo_row(gw_store_t *st, sqlite3_stmt *s, gw_topo_entry_t *e)
 {
@@ -48,7 +39,7 @@ int gw_store_topo_add(gw_store_t *st, const gw_topo_entry_t *e, const char *secr
     st_clear_err(st);
     if (!e)
         return st_fail(st, GW_STORE_EINVAL, "no entry");
-    int rc = check_names(st, e->pk, e->dn);
+    int rc = st_check_names(st, e->pk, e->dn);
     if (rc != GW_STORE_OK)
         return rc;
     if (!st_text_valid(e->plugin, GW_STORE_TEXT_MAX) || !st_text_valid(e->device_id, GW_STORE_TEXT_MAX) ||
@@ -133,7 +124,7 @@ static int delete_row(gw_store_t *st, const char *sql, const char *pk, const cha
 int gw_store_topo_remove(gw_store_t *st, const char *pk, const char *dn)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK || (rc = st_tx_begin(st)) != GW_STORE_OK)
         return rc;
     return st_tx_end(st, delete_row(st, "DELETE FROM topo WHERE pk = ?1 AND dn = ?2", pk, dn));
@@ -142,7 +133,7 @@ int gw_store_topo_remove(gw_store_t *st, const char *pk, const char *dn)
 int gw_store_topo_get(gw_store_t *st, const char *pk, const char *dn, gw_topo_entry_t *out)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK)
         return rc;
     sqlite3_stmt *s = st_stmt(st, "SELECT " TOPO_COLS TOPO_FROM " WHERE t.pk = ?1 AND t.dn = ?2");
@@ -240,7 +231,7 @@ int gw_store_topo_count(gw_store_t *st, size_t *count)
 int gw_store_topo_move_to_removed(gw_store_t *st, const char *pk, const char *dn)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK || (rc = st_tx_begin(st)) != GW_STORE_OK)
         return rc;
     sqlite3_stmt *s = st_stmt(st, "INSERT INTO removed(pk, dn, plugin, device_id, removed_ms) "
@@ -262,7 +253,7 @@ int gw_store_topo_move_to_removed(gw_store_t *st, const char *pk, const char *dn
 int gw_store_removed_delete(gw_store_t *st, const char *pk, const char *dn)
 {
     st_clear_err(st);
-    int rc = check_names(st, pk, dn);
+    int rc = st_check_names(st, pk, dn);
     if (rc != GW_STORE_OK || (rc = st_tx_begin(st)) != GW_STORE_OK)
         return rc;
     return st_tx_end(st, delete_row(st, "DELETE FROM removed WHERE pk = ?1 AND dn = ?2", pk, dn));
@@ -270,21 +261,7 @@ int gw_store_removed_delete(gw_store_t *st, const char *pk, const char *dn)
 
 int gw_store_removed_has(gw_store_t *st, const char *pk, const char *dn, bool *has)
 {
-    st_clear_err(st);
-    int rc = check_names(st, pk, dn);
-    if (rc != GW_STORE_OK)
-        return rc;
-    sqlite3_stmt *s = st_stmt(st, "SELECT 1 FROM removed WHERE pk = ?1 AND dn = ?2");
-    if (!s)
-        return GW_STORE_EIO;
-    sqlite3_bind_text(s, 1, pk, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, dn, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return st_sqlfail(st, "read removed list");
-    *has = r == SQLITE_ROW;
-    return GW_STORE_OK;
+    return st_pkdn_exists(st, "SELECT 1 FROM removed WHERE pk = ?1 AND dn = ?2", pk, dn, "read removed list", has);
 }
 
 int gw_store_removed_list(gw_store_t *st, gw_removed_entry_t **out, size_t *count)
