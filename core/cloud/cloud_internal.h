@@ -74,7 +74,8 @@ struct gw_cloud {
 
     gw_cloud_state_t state;
     bool started, closing, registering;
-    bool reg_leaving; /* registration done, its session is disconnecting */
+    bool reg_leaving; /* registration session disconnecting (done, or given up) */
+    const char *reg_leave_retry; /* after leaving: NULL = connect, else retry later for this reason */
     bool connect_inflight; /* MQTTAsync_connect issued, no answer yet */
     bool close_wait;       /* closing: waiting for Paho to finish connect/disconnect */
     bool close_done;

@@ -465,12 +465,42 @@ int gw_cloud_publish(gw_cloud_t *c, const char *topic, const void *payload, size
 
 /* ------------------------------------------------------ registration reply */
 
-/* The registration session is gone: continue with the normal connection. */
+/* The registration session is gone: continue with the normal connection, or
+ * (registration given up) retry later. */
 static void registration_left(gw_cloud_t *c)
 {
+    const char *retry = c->reg_leave_retry;
     c->reg_leaving = false;
+    c->reg_leave_retry = NULL;
     client_destroy(c);
-    do_connect(c);
+    if (retry)
+        schedule_retry(c, retry);
+    else
+        do_connect(c);
+}
+
+/*
+ * Leaves the registration session: a DISCONNECT, and only once it completed
+ * (EV_DISCONNECTED / EV_LOST) the client is destroyed — destroying a connected
+ * Paho client leaks inside Paho. Then registration_left() connects with the
+ * new secret (@p retry NULL) or schedules a retry for the reason @p retry (a
+ * string literal). Without a connection the client is destroyed at once.
+ */
+static void registration_leave(gw_cloud_t *c, const char *retry)
+{
+    c->reg_leave_retry = retry;
+    if (!c->client || !MQTTAsync_isConnected(c->client)) {
+        registration_left(c);
+        return;
+    }
+    c->reg_leaving = true;
+    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+    d.timeout = 1000;
+    d.onSuccess = on_disc_done;
+    d.onFailure = on_disc_fail;
+    d.context = ctx_of(c);
+    if (MQTTAsync_disconnect(c->client, &d) != MQTTASYNC_SUCCESS)
+        registration_left(c);
 }
 
 static void on_register_message(gw_cloud_t *c, const char *topic, const char *payload, size_t len)
@@ -501,8 +531,7 @@ static void on_register_message(gw_cloud_t *c, const char *topic, const char *pa
     if (c->store.save(c->store.data, pk, dn, ds) != 0) {
         GW_ERROR(CLOUD_LOG, "registered, but the DeviceSecret could not be stored: not using it");
         json_decref(root);
-        client_destroy(c);
-        schedule_retry(c, "secret store failed");
+        registration_leave(c, "secret store failed");
         return;
     }
     snprintf(c->secret, sizeof c->secret, "%s", ds);
@@ -512,18 +541,8 @@ static void on_register_message(gw_cloud_t *c, const char *topic, const char *pa
     c->register_deadline = 0;
     GW_INFO(CLOUD_LOG, "dynamic registration of %s/%s done; DeviceSecret stored", c->cfg.product_key,
             c->cfg.device_name);
-    /* Leave the registration session with a DISCONNECT and wait for it before
-     * destroying the client (destroying Paho clients with traffic in flight
-     * leaks inside Paho); then connect with the new secret. */
     c->attempt = 0;
-    c->reg_leaving = true;
-    MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-    d.timeout = 1000;
-    d.onSuccess = on_disc_done;
-    d.onFailure = on_disc_fail;
-    d.context = ctx_of(c);
-    if (MQTTAsync_disconnect(c->client, &d) != MQTTASYNC_SUCCESS)
-        registration_left(c);
+    registration_leave(c, NULL); /* then connect with the new secret */
 }
 
 /* --------------------------------------------------------------- the loop */
@@ -874,6 +893,9 @@ void gw_cloud_close(gw_cloud_t *c, gw_cloud_closed_fn done, void *data)
 
 void cloud_register_timeout(gw_cloud_t *c)
 {
-    client_destroy(c);
-    schedule_retry(c, "registration timed out");
+    /* already leaving; or a deadline of an earlier session with a new connect
+     * in flight (its CONNACK sets a new deadline; destroying now would leak) */
+    if (c->reg_leaving || c->connect_inflight)
+        return;
+    registration_leave(c, "registration timed out");
 }

@@ -227,6 +227,54 @@ static void test_emu_dynamic_registration_once(void **state)
     fx_free(f);
 }
 
+static int no_secret(void *data, const char *pk, const char *dn, char *out, size_t cap)
+{
+    (void)data;
+    (void)pk;
+    (void)dn;
+    if (cap)
+        out[0] = '\0'; /* none stored */
+    return 0;
+}
+
+static int save_fails(void *data, const char *pk, const char *dn, const char *secret)
+{
+    (void)pk;
+    (void)dn;
+    (void)secret;
+    (*(int *)data)++;
+    return -1;
+}
+
+static bool gave_up_registration(void *arg)
+{
+    emu_fx_t *f = arg;
+    gw_cloud_stats_t st;
+    gw_cloud_get_stats(f->cloud, &st);
+    return st.received >= 1 && gw_cloud_state(f->cloud) == GW_CLOUD_WAITING;
+}
+
+/* A DeviceSecret that cannot be stored is not used: the registration session is
+ * left (DISCONNECT completed before the Paho client is destroyed, which ASan's
+ * leak check verifies) and a retry is scheduled. */
+static void test_emu_registration_store_fails(void **state)
+{
+    (void)state;
+    emu_fx_t *f = fx_new();
+    int saves = 0;
+    gw_cloud_secret_store_t store = {no_secret, save_fails, &saves};
+    f->cloud = make_cloud(f, GW2, NULL, &store);
+    gw_cloud_set_backoff(f->cloud, 60000, 60000); /* no retry while the test runs */
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, gave_up_registration, f, WAIT_MS));
+    assert_int_equal(saves, 1);
+    gw_cloud_stats_t st;
+    gw_cloud_get_stats(f->cloud, &st);
+    assert_int_equal(st.registrations, 0);
+    assert_int_equal(st.connects, 0);
+    fx_free(f);
+}
+
 #ifdef CLOUD_HAVE_DB
 #include "cloud_secret_db.h"
 #include "store/store.h"
@@ -409,6 +457,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_emu_auth_ntp_post),
         cmocka_unit_test(test_emu_dynamic_registration_once),
+        cmocka_unit_test(test_emu_registration_store_fails),
         cmocka_unit_test(test_emu_malformed_downstream),
         cmocka_unit_test(test_emu_console_services),
 #ifdef CLOUD_HAVE_DB

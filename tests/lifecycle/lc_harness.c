@@ -55,6 +55,29 @@ static bool port_open(int port)
     return ok;
 }
 
+/* Whether the broker log, from byte @p from on, says mosquitto is running. It
+ * prints that only once every listener is open, so a foreign process holding
+ * the port (our broker then exits) is never mistaken for our broker. */
+static bool log_says_running(const char *path, long from)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool running = false;
+    char line[1024];
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (!running && fgets(line, sizeof line, f))
+            running = strstr(line, "mosquitto version") && strstr(line, " running");
+    fclose(f);
+    return running;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
 static int write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -143,6 +166,7 @@ int lc_broker_start(lc_t *t)
         char port[16], log[400];
         snprintf(port, sizeof port, "%d", t->b.port);
         snprintf(log, sizeof log, "%s/broker.log", t->dir);
+        long log_from = file_size(log); /* appended to across restarts */
         pid_t pid = fork();
         if (pid < 0)
             return -1;
@@ -158,8 +182,9 @@ int lc_broker_start(lc_t *t)
                 setenv("LD_PRELOAD", LC_EMU_PRELOAD, 1);
                 setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1", 1);
             }
+            /* -v: mosquitto logs "running" (information level), which readiness waits for */
             execl(LC_EMU_CLI, LC_EMU_CLI, "broker", "--port", port, "--plugin", LC_EMU_PLUGIN, "--registry",
-                  t->b.registry, "--state-dir", t->b.state_dir, (char *)NULL);
+                  t->b.registry, "--state-dir", t->b.state_dir, "-v", (char *)NULL);
             _exit(127);
         }
         g_broker = t->b.pid = pid;
@@ -170,7 +195,7 @@ int lc_broker_start(lc_t *t)
                 t->b.pid = 0;
                 break;
             }
-            if (port_open(t->b.port))
+            if (log_says_running(log, log_from) && port_open(t->b.port))
                 return 0;
             usleep(20000);
         }

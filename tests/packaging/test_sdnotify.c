@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -281,6 +282,24 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
+/* The forked linkgw while test_daemon_speaks_sd_notify runs, 0 otherwise. A
+ * failed assertion longjmps out of the test, so the teardown below, not the
+ * test, is what guarantees the daemon never outlives it. */
+static pid_t daemon_pid;
+
+/* Teardown: kills (SIGKILL) and reaps a daemon the test left running. */
+static int kill_daemon(void **state)
+{
+    (void)state;
+    if (daemon_pid > 0) {
+        kill(daemon_pid, SIGKILL);
+        while (waitpid(daemon_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        daemon_pid = 0;
+    }
+    return 0;
+}
+
 /* linkgw as systemd runs it: READY=1 once started, WATCHDOG=1 at half of
  * WATCHDOG_USEC (WATCHDOG_PID = its own pid), RELOADING=1 then READY=1 around
  * SIGHUP, STOPPING=1 on SIGTERM, exit 0. */
@@ -305,9 +324,14 @@ static void test_daemon_speaks_sd_notify(void **state)
     char name[108];
     abstract_name(name, sizeof name, "daemon");
     int fd = make_socket(name);
+    pid_t parent = getpid();
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Dies with the test even if the test itself is killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* the test died before prctl() */
+            _exit(127);
         char self[32];
         snprintf(self, sizeof self, "%ld", (long)getpid()); /* exec keeps the pid */
         setenv("NOTIFY_SOCKET", name, 1);
@@ -319,6 +343,7 @@ static void test_daemon_speaks_sd_notify(void **state)
         execl(bin, "linkgw", "-c", cfg, (char *)NULL);
         _exit(127);
     }
+    daemon_pid = pid;
     expect_state(fd, "READY=1");
     expect_state(fd, "WATCHDOG=1");
     expect_state(fd, "WATCHDOG=1");
@@ -329,6 +354,7 @@ static void test_daemon_speaks_sd_notify(void **state)
     expect_state(fd, "STOPPING=1");
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
+    daemon_pid = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         FILE *f = fopen(log, "r");
         char line[512];
@@ -356,7 +382,7 @@ int main(void)
         cmocka_unit_test(test_watchdog_interval),
         cmocka_unit_test(test_watchdog_pings_from_the_loop),
         cmocka_unit_test(test_watchdog_not_for_us),
-        cmocka_unit_test(test_daemon_speaks_sd_notify),
+        cmocka_unit_test_teardown(test_daemon_speaks_sd_notify, kill_daemon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

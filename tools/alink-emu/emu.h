@@ -32,6 +32,7 @@ typedef struct {
     json_t *sessions;            /* runtime: key -> {clientId, via, since} */
     json_t *audit;               /* runtime: bounded list of refusals (auth, ACL, protocol) */
     json_t *outbox;              /* deferred publishes/kicks, flushed on the next tick */
+    json_t *grants;              /* runtime: "clientId topic" -> expiry ms of a one-time read grant */
     emu_conn_t *conns;
     char *state_path;
     char *admin_user, *admin_pass;
@@ -121,6 +122,12 @@ void emu_send(const emu_conn_t *c, const char *topic, json_t *payload, int qos);
 void emu_send_later(const char *client_id, bool direct, const char *topic, json_t *payload, int qos);
 /* Disconnect a client on the next tick (never from inside a callback). */
 void emu_kick_later(const char *client_id);
+/* Sends @p payload to gateway connection @p c on @p topic, a topic of one of its
+ * sub-devices that is about to leave its topology (thing/delete): the read
+ * permission is granted now, at send time, because mosquitto checks it only
+ * when it delivers, after the caller has removed the sub-device. The grant is
+ * used up by that delivery, or expires after a few seconds. */
+void emu_send_farewell(const emu_conn_t *c, const char *topic, json_t *payload, int qos);
 
 /* ---- protocol (emu_proto.c) ------------------------------------------------------ */
 /* Handle a message published by device connection c. Returns true when the message must

@@ -100,7 +100,11 @@ static json_t *device_lifecycle(const json_t *req, const char *what)
             char id[24], topic[300];
             emu_next_id(id);
             snprintf(topic, sizeof topic, "/sys/%s/%s", key, suffix);
-            emu_send(gc, topic, json_pack("{s:s,s:s,s:{},s:s}", "id", id, "version", "1.0", "params", "method", method), 1);
+            json_t *msg = json_pack("{s:s,s:s,s:{},s:s}", "id", id, "version", "1.0", "params", "method", method);
+            if (!strcmp(what, "delete")) /* delivered after the unbind below: permitted now */
+                emu_send_farewell(gc, topic, msg, 1);
+            else
+                emu_send(gc, topic, msg, 1);
         }
         topo_change(gw_key, status, dev);
     }

@@ -110,6 +110,42 @@ void emu_kick_later(const char *client_id)
     json_array_append_new(g_emu.outbox, json_pack("{s:s,s:s}", "op", "kick", "clientId", client_id));
 }
 
+#define EMU_GRANT_MS 5000
+
+/* "clientId topic" into @p out; false if it does not fit. */
+static bool grant_key(char *out, size_t size, const char *client_id, const char *topic)
+{
+    int n = client_id && topic ? snprintf(out, size, "%s %s", client_id, topic) : -1;
+    return n >= 0 && (size_t)n < size;
+}
+
+void emu_send_farewell(const emu_conn_t *c, const char *topic, json_t *payload, int qos)
+{
+    char k[1024];
+    if (c && !c->ss && c->kind == EMU_CONN_DEVICE && grant_key(k, sizeof k, c->client_id, topic))
+        json_object_set_new(g_emu.grants, k, json_integer(emu_now_ms() + EMU_GRANT_MS));
+    emu_send(c, topic, payload, qos);
+}
+
+/* Uses up the read grant of @p client_id on @p topic; false if there is none. */
+static bool take_grant(const char *client_id, const char *topic)
+{
+    char k[1024];
+    if (!grant_key(k, sizeof k, client_id, topic) || !json_object_get(g_emu.grants, k)) return false;
+    json_object_del(g_emu.grants, k);
+    return true;
+}
+
+/* Drops grants whose delivery never came (the gateway did not subscribe). */
+static void expire_grants(long long now)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(g_emu.grants, tmp, k, v)
+        if (json_integer_value(v) <= now) json_object_del(g_emu.grants, k);
+}
+
 static void flush_outbox(void)
 {
     json_t *box = g_emu.outbox;
@@ -281,8 +317,11 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         char okey[EMU_KEY_MAX];
         json_t *me = emu_device_by_key(c->key);
         emu_key(okey, t.pk, t.dn);
-        if (!emu_is_gateway(me) || !json_object_get(emu_topo_of(me), okey))
+        if (!emu_is_gateway(me) || !json_object_get(emu_topo_of(me), okey)) {
+            /* sent while the sub-device was still in the topology (emu_send_farewell) */
+            if (ed->access == MOSQ_ACL_READ && take_grant(c->client_id, ed->topic)) return MOSQ_ERR_SUCCESS;
             return deny(c, ed->access, ed->topic, "another device's topic");
+        }
         if (t.cls == EMU_T_SESSION) return deny(c, ed->access, ed->topic, "session topics use the gateway's own identity");
     }
     int dir = emu_topic_dir(&t);
@@ -321,6 +360,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     (void)event_data;
     (void)userdata;
     flush_outbox();
+    expire_grants(emu_now_ms());
     emu_pending_tick(emu_now_ms());
     emu_save(false);
     return MOSQ_ERR_SUCCESS;

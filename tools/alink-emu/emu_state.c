@@ -292,6 +292,7 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
     g_emu.sessions = json_object();
     g_emu.audit = json_array();
     g_emu.outbox = json_array();
+    g_emu.grants = json_object();
     if (!g_emu.topo_cap) g_emu.topo_cap = 2000;
     if (!g_emu.online_cap) g_emu.online_cap = 2000;
     if (!g_emu.history_max) g_emu.history_max = 100;
@@ -384,6 +385,7 @@ void emu_free(void)
     json_decref(g_emu.sessions);
     json_decref(g_emu.audit);
     json_decref(g_emu.outbox);
+    json_decref(g_emu.grants);
     free(g_emu.state_path);
     free(g_emu.admin_user);
     free(g_emu.admin_pass);
