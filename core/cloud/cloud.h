@@ -72,8 +72,13 @@ void gw_cloud_config_init(gw_cloud_config_t *cfg);
 /** Frees the strings of @p cfg and re-initialises it. */
 void gw_cloud_config_free(gw_cloud_config_t *cfg);
 
-/** Receives one validation error; @p file may be NULL (config from a string). */
-typedef void (*gw_cloud_config_error_fn)(void *data, const char *file, int line, const char *message);
+/**
+ * Receives one validation error about @p node (the offending setting, or the
+ * group itself for a missing setting; NULL when there is no group at all).
+ * @p file may be NULL (config parsed from a string).
+ */
+typedef void (*gw_cloud_config_error_fn)(void *data, const config_setting_t *node, const char *file, int line,
+                                         const char *message);
 
 /**
  * Reads and validates the `cloud` group @p group into @p cfg (which it first

@@ -88,7 +88,7 @@ static void report(parse_ctx_t *p, const config_setting_t *s, const char *fmt, .
     int line = (int)config_setting_source_line(s);
     p->errors++;
     if (p->err)
-        p->err(p->data, file, line, msg);
+        p->err(p->data, s, file, line, msg);
     else
         gw_log(LGW_LOG_ERROR, "config", "%s:%d: %s", file ? file : "<config>", line, msg);
 }
@@ -129,7 +129,7 @@ int gw_cloud_config_parse(const config_setting_t *group, gw_cloud_config_t *cfg,
         if (group)
             report(&p, group, "'cloud' must be a group { ... }");
         else if (err)
-            err(data, NULL, 0, "missing 'cloud' group"), p.errors++;
+            err(data, NULL, NULL, 0, "missing 'cloud' group"), p.errors++;
         else
             GW_ERROR("config", "missing 'cloud' group"), p.errors++;
         return p.errors;

@@ -162,6 +162,9 @@ static bool read_point(const lgw_config_t *c, mb_model_t *m, mb_point_t *p, int 
     if (p->writable && (p->table == MB_TABLE_DISCRETE || p->table == MB_TABLE_INPUT))
         lgw_config_error(lgw_config_child(c, "access"), "%s points are read-only",
                          mb_table_names[p->table]);
+    if (p->writable && p->regs > MODBUS_MAX_WRITE_REGISTERS)
+        lgw_config_error(lgw_config_child(c, "length"), "a writable string has at most %d registers (FC 16)",
+                         MODBUS_MAX_WRITE_REGISTERS);
     const char *gname = "default";
     lgw_config_get_string(c, "group", &gname);
     p->group = (unsigned)-1;

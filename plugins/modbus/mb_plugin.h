@@ -133,7 +133,9 @@ typedef struct mb_bus {
     bool connected;
     uint64_t next_connect_ms;
     uint32_t backoff_ms;
-    uint16_t tid;             /* our own transaction ids for raw FC 43 */
+    uint16_t tid;             /* our own TCP transaction ids */
+    int unit;                 /* selected by mb_bus_begin() */
+    uint32_t timeout_ms;      /* response timeout of the selected unit */
 } mb_bus_t;
 
 /** The plugin instance. */
@@ -252,6 +254,8 @@ void mb_bus_failed(mb_bus_t *b, int err);
 bool mb_err_is_exception(int err);
 /** Reads one block into @p regs or @p bits. Returns 0 or the errno. */
 int mb_bus_read_block(mb_bus_t *b, const mb_block_t *blk, uint16_t *regs, uint8_t *bits);
+/** Performs one write operation on the selected unit. Returns 0 or the errno. */
+int mb_bus_write(mb_bus_t *b, const struct mb_wop *op);
 /**
  * FC 43/14 Read Device Identification (basic, objects 0..2) for the unit
  * selected with mb_bus_begin(). Fills @p vendor, @p product, @p revision

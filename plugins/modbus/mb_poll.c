@@ -137,12 +137,6 @@ static void poll_work(void *data)
     for (size_t i = 0; i < nb; i++) {
         const mb_block_t *blk = &g->blocks[i];
         int e = mb_bus_read_block(b, blk, j->regs + g->block_off[i], j->bits + g->block_off[i]);
-        if (e == EMBBADDATA && !b->rtu) {
-            /* most likely a late reply to an earlier, timed-out request
-             * (wrong transaction id): drop it and ask once more */
-            mb_bus_failed(b, e);
-            e = mb_bus_read_block(b, blk, j->regs + g->block_off[i], j->bits + g->block_off[i]);
-        }
         j->blk_err[i] = e;
         if (e == 0 || mb_err_is_exception(e)) {
             j->answered = true;
@@ -380,28 +374,6 @@ static int value_to_op(const mb_model_t *m, const mb_point_t *p, const lgw_value
     return 0;
 }
 
-static int run_op(modbus_t *ctx, const mb_wop_t *op)
-{
-    int rc;
-    if (op->table == MB_TABLE_COIL) {
-        uint8_t b = op->on;
-        rc = op->multiple ? modbus_write_bits(ctx, op->address, 1, &b) : modbus_write_bit(ctx, op->address, b);
-    } else if (op->bit_rmw) {
-        uint16_t r;
-        rc = modbus_read_registers(ctx, op->address, 1, &r);
-        if (rc == 1) {
-            r = mb_set_bit(r, op->bit, op->on);
-            rc = op->multiple ? modbus_write_registers(ctx, op->address, 1, &r)
-                              : modbus_write_register(ctx, op->address, r);
-        }
-    } else if (op->multiple) {
-        rc = modbus_write_registers(ctx, op->address, op->n, op->regs);
-    } else {
-        rc = modbus_write_register(ctx, op->address, op->regs[0]);
-    }
-    return rc < 0 ? (errno ? errno : EIO) : 0;
-}
-
 static void write_work(void *data)
 {
     mb_job_t *j = data;
@@ -412,7 +384,7 @@ static void write_work(void *data)
         return;
     }
     for (size_t i = 0; i < j->nops; i++) {
-        int e = run_op(b->ctx, &j->ops[i]);
+        int e = mb_bus_write(b, &j->ops[i]);
         if (e) {
             j->err = e;
             mb_bus_failed(b, e);

@@ -23,8 +23,9 @@ typedef struct errs {
     int n;
 } errs_t;
 
-static void collect(void *data, const char *file, int line, const char *message)
+static void collect(void *data, const config_setting_t *node, const char *file, int line, const char *message)
 {
+    (void)node;
     errs_t *e = data;
     if (e->n < 16)
         snprintf(e->text[e->n++], sizeof e->text[0], "%s:%d: %s", file ? strrchr(file, '/') + 1 : "-", line, message);

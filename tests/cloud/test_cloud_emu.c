@@ -223,6 +223,79 @@ static void test_emu_dynamic_registration_once(void **state)
     fx_free(f);
 }
 
+#ifdef CLOUD_HAVE_DB
+#include "cloud_secret_db.h"
+#include "store/store.h"
+
+/* True when the file at @p path contains @p needle anywhere. */
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return false;
+    size_t n = strlen(needle), cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    for (size_t r; (r = fread(buf + len, 1, cap - len, fp)) > 0;) {
+        len += r;
+        if (len == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(fp);
+    bool found = false;
+    for (size_t i = 0; i + n <= len && !found; i++)
+        found = memcmp(buf + i, needle, n) == 0;
+    free(buf);
+    return found;
+}
+
+/* The production path: the DeviceSecret sealed in the SQLite store, once across restarts. */
+static void test_emu_dynamic_registration_db(void **state)
+{
+    (void)state;
+    emu_fx_t *f = fx_new();
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/gw-state", f->broker.dir);
+    gw_store_t *st = NULL;
+    char err[200];
+    assert_int_equal(gw_store_open(dir, NULL, &st, err, sizeof err), GW_STORE_OK);
+    gw_cloud_secret_store_t store = gw_cloud_secret_store_db(st);
+    f->cloud = make_cloud(f, GW2, NULL, &store);
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    gw_cloud_stats_t stats;
+    gw_cloud_get_stats(f->cloud, &stats);
+    assert_int_equal(stats.registrations, 1);
+    close_cloud(f);
+    char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX], secret[GW_STORE_SECRET_MAX];
+    assert_int_equal(gw_store_gateway_get(st, pk, dn, secret), GW_STORE_OK);
+    assert_string_equal(pk, PK);
+    assert_string_equal(dn, GW2);
+    gw_store_close(st);
+    /* encrypted at rest: the secret appears in no file of the state directory */
+    static const char *const files[] = {"linkgw.db", "linkgw.db-wal", "store.key"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[400];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        assert_false(file_contains(path, secret));
+    }
+    memset(secret, 0, sizeof secret);
+
+    /* restart: reopen the store, connect with the stored secret, no registration */
+    assert_int_equal(gw_store_open(dir, NULL, &st, err, sizeof err), GW_STORE_OK);
+    store = gw_cloud_secret_store_db(st);
+    f->cloud = make_cloud(f, GW2, NULL, &store);
+    assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
+    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    gw_cloud_get_stats(f->cloud, &stats);
+    assert_int_equal(stats.registrations, 0);
+    assert_int_equal(stats.connect_attempts, 1);
+    close_cloud(f);
+    gw_store_close(st);
+    fx_free(f);
+}
+#endif
+
 static void on_down(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data)
 {
     emu_fx_t *f = data;
@@ -334,6 +407,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_emu_dynamic_registration_once),
         cmocka_unit_test(test_emu_malformed_downstream),
         cmocka_unit_test(test_emu_console_services),
+#ifdef CLOUD_HAVE_DB
+        cmocka_unit_test(test_emu_dynamic_registration_db),
+#endif
     };
     if (getenv("CLOUD_TEST_FILTER"))
         cmocka_set_test_filter(getenv("CLOUD_TEST_FILTER"));

@@ -66,7 +66,8 @@ static int spawn_broker(emu_broker_t *b)
             if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
             if (EMU_PRELOAD[0]) {
                 setenv("LD_PRELOAD", EMU_PRELOAD, 1);
-                setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1", 1);   /* mosquitto's own exit leaks */
+                setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1", 1);
+                setenv("LSAN_OPTIONS", "suppressions=" EMU_LSAN_SUPP, 1);       /* mosquitto's own exit leaks */
             }
             if (b->cafile[0])
                 execl(EMU_CLI, EMU_CLI, "broker", "--port", port, "--tls-port", tls_port, "--cert", cert, "--key", key, "--plugin",
@@ -138,10 +139,13 @@ int emu_broker_restart(emu_broker_t *b)
     return spawn_broker(b);
 }
 
+int emu_harness_failures;
+
 int emu_broker_cleanup(emu_broker_t *b)
 {
     char cmd[400];
     int rc = emu_broker_stop(b);
+    if (rc) emu_harness_failures++;
     if (!b->dir[0]) return rc;
     if (getenv("EMU_KEEP") || rc) { fprintf(stderr, "harness: kept %s\n", b->dir); return rc; }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->dir);

@@ -26,6 +26,9 @@ int emu_broker_restart(emu_broker_t *b);
 /* Stop the broker; returns 0 when it exited cleanly (exit status 0: under the sanitizer
  * build this also means the plugin leaked nothing and hit no error). */
 int emu_broker_stop(emu_broker_t *b);
+/* Brokers that exited badly so far; test mains add it to their result, since cmocka
+ * does not count a failed group teardown. */
+extern int emu_harness_failures;
 /* Stop the broker and remove the temp dir; returns emu_broker_stop's verdict. */
 int emu_broker_cleanup(emu_broker_t *b);
 

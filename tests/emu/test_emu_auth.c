@@ -156,5 +156,6 @@ int main(void)
         cmocka_unit_test(t_refusals), cmocka_unit_test(t_tls), cmocka_unit_test(t_dynamic_registration),
         cmocka_unit_test(t_second_connection_replaces_first),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }

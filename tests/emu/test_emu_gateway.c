@@ -331,6 +331,22 @@ static void t_pack_and_history(void **s)
         "{\"id\":\"6\",\"params\":[{\"identity\":{\"productKey\":\"%s\",\"deviceName\":\"sub08\"},\"properties\":[]}]}", SUB_PK)), 6401);
 }
 
+static void t_login_rate_limit(void **s)
+{
+    char e[600], sign[65];
+    (void)s;
+    topo_entry(e, sizeof e, "sub07", SUB_DS(7));
+    assert_int_equal(code_of(req(T("thing/topo/add"), "{\"id\":\"1\",\"params\":[%s]}", e)), 200);
+    emu_sub_sign(SUB_PK, "sub07", SUB_DS(7), "5", sign);
+    /* signMethod given per entry, signmethod spelling: both accepted */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(code_of(req(S("login"), "{\"id\":\"%d\",\"params\":{\"productKey\":\"%s\",\"deviceName\":\"sub07\",\"clientId\":"
+                                     "\"%s.sub07\",\"timestamp\":\"5\",\"signmethod\":\"hmacSha256\",\"sign\":\"%s\"}}", 10 + i, SUB_PK, SUB_PK, sign)), 200);
+    /* the sixth login within a minute is throttled */
+    assert_int_equal(code_of(req(S("login"), "{\"id\":\"20\",\"params\":{\"productKey\":\"%s\",\"deviceName\":\"sub07\",\"clientId\":"
+                                 "\"%s.sub07\",\"timestamp\":\"5\",\"signMethod\":\"hmacSha256\",\"sign\":\"%s\"}}", SUB_PK, SUB_PK, sign)), 429);
+}
+
 static void t_ntp(void **s)
 {
     (void)s;
@@ -357,9 +373,19 @@ static void t_acl(void **s)
     assert_non_null(d);
     assert_int_equal(emu_client_sub(d, "/sys/" GW_PK "/gw01/thing/service/property/set"), 128);
     assert_int_equal(emu_client_sub(d, "/sys/" DEV_PK "/dev01/thing/event/property/post_reply"), 0);
+    /* a broad filter is granted, but only the device's own downstream traffic is delivered */
+    assert_int_equal(emu_client_sub(d, "#"), 0);
+    assert_int_equal(emu_client_sub(d, "$SYS/#"), 128);
     /* publishing on another device's topic is dropped (no reply), own works */
     emu_client_pub(d, "/sys/" GW_PK "/gw01/thing/event/property/post", "{\"id\":\"1\",\"params\":{}}");
     assert_null(emu_client_wait(G, "/sys/" GW_PK "/gw01/thing/event/property/post_reply", 500));
+    emu_client_t *g2 = emu_device_connect(&B, GW_PK, "gw02", GW_DS(2), NULL, &rc);   /* no _ss: replies are published */
+    assert_non_null(g2);
+    assert_int_equal(emu_client_sub(g2, "/sys/" GW_PK "/gw02/thing/topo/get_reply"), 0);
+    assert_int_equal(code_of(emu_client_request(g2, "/sys/" GW_PK "/gw02/thing/topo/get", "{\"id\":\"99\",\"params\":{}}", 5000)), 200);
+    assert_null(emu_client_wait(d, "/sys/" GW_PK "/gw02/thing/topo/get_reply", 300));   /* not for d */
+    assert_null(emu_client_wait(d, "/sys/" GW_PK "/gw02/thing/topo/get", 10));
+    emu_client_close(g2);
     assert_int_equal(code_of(emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/event/property/post", "{\"id\":\"2\",\"params\":{}}", 5000)), 200);
     /* a direct device cannot act as a gateway */
     assert_int_equal(emu_client_sub(d, "/sys/" DEV_PK "/dev01/thing/topo/get_reply"), 0);
@@ -415,8 +441,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_topology_and_sessions), cmocka_unit_test(t_topology_refusals),
         cmocka_unit_test(t_batch_login_all_or_nothing), cmocka_unit_test(t_sub_register_once),
-        cmocka_unit_test(t_tsl_validation), cmocka_unit_test(t_pack_and_history), cmocka_unit_test(t_ntp),
+        cmocka_unit_test(t_tsl_validation), cmocka_unit_test(t_pack_and_history), cmocka_unit_test(t_login_rate_limit), cmocka_unit_test(t_ntp),
         cmocka_unit_test(t_acl), cmocka_unit_test(t_garbage_never_crashes),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }

@@ -81,5 +81,6 @@ static void t_topology_cap(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(t_topology_cap)};
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }

@@ -121,5 +121,6 @@ static void t_replay_capture(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(t_replay_capture)};
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests(tests, setup, teardown);
+    return failed + emu_harness_failures;
 }

@@ -130,6 +130,9 @@ void emu_proto_online(emu_conn_t *c);
 void emu_proto_offline(emu_conn_t *c);
 /* End the session of sub-device `key` (logout, topo delete, disable …). */
 void emu_end_session(const char *key);
+/* Connection c was allowed a subscription: re-send pending OTA tasks it now covers
+ * (after the SUBSCRIBE is in place, i.e. on the next tick). */
+void emu_proto_subscribed(emu_conn_t *c, const char *filter);
 /* Deliver the pending OTA task of device `key`, if any and the device is online. */
 void emu_ota_deliver(const char *key);
 /* Build {"id","code","data","message"} */

@@ -258,7 +258,13 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     (void)userdata;
     if (!c) return deny(NULL, ed->access, ed->topic, "unknown connection");
     if (c->kind == EMU_CONN_ADMIN || ed->access == MOSQ_ACL_UNSUBSCRIBE) return MOSQ_ERR_SUCCESS;
-    if (!emu_topic_parse(ed->topic, ed->access == MOSQ_ACL_SUBSCRIBE, &t)) return deny(c, ed->access, ed->topic, "not an Alink topic");
+    if (!emu_topic_parse(ed->topic, ed->access == MOSQ_ACL_SUBSCRIBE, &t)) {
+        /* a broad wildcard filter ("#", "/sys/#" …) is allowed: every delivery is checked (§11.9) */
+        if (ed->access == MOSQ_ACL_SUBSCRIBE && c->kind == EMU_CONN_DEVICE && ed->topic && strpbrk(ed->topic, "+#") &&
+            ed->topic[0] != '$')
+            return MOSQ_ERR_SUCCESS;
+        return deny(c, ed->access, ed->topic, "not an Alink topic");
+    }
     if (c->kind == EMU_CONN_REGISTER)
         return t.cls == EMU_T_REGISTER && ed->access != MOSQ_ACL_WRITE ? MOSQ_ERR_SUCCESS
                                                                        : deny(c, ed->access, ed->topic, "registration session");
@@ -275,6 +281,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (ed->access == MOSQ_ACL_WRITE && !(dir & EMU_DIR_UP)) return deny(c, ed->access, ed->topic, "downstream-only topic");
     if (ed->access == MOSQ_ACL_READ && !(dir & EMU_DIR_DOWN)) return deny(c, ed->access, ed->topic, "upstream-only topic");
     if (!dir) return deny(c, ed->access, ed->topic, "unknown direction");
+    if (ed->access == MOSQ_ACL_SUBSCRIBE && !c->ss) emu_proto_subscribed(c, ed->topic);
     return MOSQ_ERR_SUCCESS;
 }
 

@@ -807,6 +807,36 @@ static void ota_deliver(const char *key, bool later)
 
 void emu_ota_deliver(const char *key) { ota_deliver(key, false); }
 
+/* MQTT filter match: '+' one level, '#' this level and below ("a/#" also matches "a"). */
+static bool filter_matches(const char *f, const char *t)
+{
+    for (;;) {
+        if (!strcmp(f, "#")) return true;
+        const char *fe = strchr(f, '/'), *te = strchr(t, '/');
+        size_t fl = fe ? (size_t)(fe - f) : strlen(f), tl = te ? (size_t)(te - t) : strlen(t);
+        if (!(fl == 1 && *f == '+') && (fl != tl || strncmp(f, t, fl))) return false;
+        if (!fe && !te) return true;
+        if (!fe || !te) return fe && !strcmp(fe + 1, "#");
+        f = fe + 1;
+        t = te + 1;
+    }
+}
+
+void emu_proto_subscribed(emu_conn_t *c, const char *filter)
+{
+    char topic[300];
+    const char *k;
+    json_t *s;
+    snprintf(topic, sizeof topic, "/ota/device/upgrade/%s", c->key);
+    if (filter_matches(filter, topic)) ota_deliver(c->key, true);
+    json_object_foreach(g_emu.sessions, k, s) {           /* sub-devices logged in through c */
+        const char *via = jstr(s, "via");
+        if (!via || strcmp(via, c->key)) continue;
+        snprintf(topic, sizeof topic, "/ota/device/upgrade/%s", k);
+        if (filter_matches(filter, topic)) ota_deliver(k, true);
+    }
+}
+
 static void ota(req_t *r)
 {
     json_t *params = json_object_get(r->req, "params");
@@ -945,7 +975,12 @@ bool emu_proto_message(emu_conn_t *c, const char *topic, const void *payload, si
     json_t *sys = json_object_get(r.req, "sys");
     if (json_is_integer(json_object_get(sys, "ack")) && json_integer_value(json_object_get(sys, "ack")) == 0) r.ack = false;
 
-    if (!self && !session_via(r.okey, c->key) && t.cls != EMU_T_SESSION) {
+    /* answers to the platform's own requests (thing/disable_reply, service replies, RRPC)
+     * are accepted without a session: the platform may just have ended it */
+    size_t rl = strlen(t.rest);
+    bool answer = t.cls == EMU_T_RRPC ||
+                  (t.cls == EMU_T_SYS && ((rl > 6 && !strcmp(t.rest + rl - 6, "_reply")) || !strncmp(t.rest, "rrpc/response/", 14)));
+    if (!self && !answer && !session_via(r.okey, c->key) && t.cls != EMU_T_SESSION) {
         drop = no_session(&r);
         goto out;
     }

@@ -364,6 +364,14 @@ void emu_save(bool force)
         unlink(tmp);
         return;
     }
+    char dir[4200];                                /* make the rename itself durable */
+    snprintf(dir, sizeof dir, "%s", g_emu.state_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) { fsync(dfd); close(dfd); }
+    }
     g_emu.dirty = false;
     g_emu.last_save_ms = now;
 }
