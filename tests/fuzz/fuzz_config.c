@@ -19,11 +19,11 @@
 
 static gw_tsl_models_t *g_set;
 
-static void cloud_err(void *data, const char *file, int line, const char *message)
+static void cloud_err(void *data, const config_setting_t *node, const char *file, int line, const char *message)
 {
     (void)file;
     (void)line;
-    lgw_config_error((const lgw_config_t *)data, "%s", message);
+    lgw_config_error(node ? gw_cfg_node(node) : (const lgw_config_t *)data, "%s", message);
 }
 
 static int cloud_section(const lgw_config_t *section, void *data)
