@@ -197,6 +197,47 @@ console = ['{"cmd":"ping","cid":"1"}', '{"cmd":"state","cid":"2"}',
            '{"cmd":"product.add","product":{"productKey":"a1NewPK0001","nodeType":"sub"}}']
 if runs:
     add('emu', '\n'.join(runs[0][:4] + ['ADMIN ' + c for c in console]) + '\nTICK\n')
+    # the upstream topics the capture does not have
+    g = '/sys/a1tmc66UyDK/subdev_basic_demo/'
+    s1 = '/sys/a13FN5TplKq/subdev_basic_demo_01/'
+    sess = '/ext/session/a1tmc66UyDK/subdev_basic_demo/combine/'
+    more = [
+        'PUB ' + g + 'thing/event/property/pack/post {"id":"20","version":"1.0","params":{"properties":'
+        '{"PowerSwitch":{"value":1,"time":1700000000000}},"events":{},"subDevices":[{"identity":{"productKey":'
+        '"a13FN5TplKq","deviceName":"subdev_basic_demo_01"},"properties":{"Temperature":{"value":21.5,'
+        '"time":1700000000000}},"events":{"Overheat":{"value":{"Temperature":99,"Level":2},'
+        '"time":1700000000000}}}]}}',
+        'PUB ' + s1 + 'thing/event/property/history/post {"id":"21","version":"1.0","params":[{"identity":'
+        '{"productKey":"a13FN5TplKq","deviceName":"subdev_basic_demo_01"},"properties":[{"Temperature":'
+        '{"value":20,"time":1600000000000}}],"events":[]}]}',
+        'PUB ' + s1 + 'thing/deviceinfo/update {"id":"22","version":"1.0","params":[{"attrKey":"room",'
+        '"attrValue":"kitchen"}]}',
+        'PUB ' + s1 + 'thing/deviceinfo/delete {"id":"23","version":"1.0","params":[{"attrKey":"room"}]}',
+        'PUB /ext/ntp/a1tmc66UyDK/subdev_basic_demo/request {"deviceSendTime":"1571724098000"}',
+        'PUB ' + s1 + 'thing/ota/firmware/get {"id":"24","version":"1.0","params":{"module":"default"}}',
+        'PUB ' + g + 'thing/list/found {"id":"25","version":"1.0","params":[{"productKey":"a13FN5TplKq",'
+        '"deviceName":"found_1"}]}',
+        'PUB ' + s1 + 'thing/config/get {"id":"26","version":"1.0","params":{}}',
+        'PUB ' + s1 + 'thing/dsltemplate/get {"id":"27","version":"1.0","params":{}}',
+        'PUB ' + s1 + 'thing/service/property/set_reply {"id":"28","code":200,"data":{}}',
+        'PUB ' + sess + 'logout {"id":"29","version":"1.0","params":{"productKey":"a13FN5TplKq",'
+        '"deviceName":"subdev_basic_demo_01"}}',
+        'PUB ' + sess + 'login {"id":"30","version":"1.0","params":{"productKey":"a13FN5TplKq",'
+        '"deviceName":"subdev_basic_demo_01","clientId":"a13FN5TplKq.subdev_basic_demo_01",'
+        '"timestamp":"1795773409322","signMethod":"hmacSha256","sign":"00","cleanSession":"true"}}',
+        'ADMIN {"cmd":"device.batchAdd","productKey":"a13FN5TplKq","count":3,"cid":"31"}',
+        'ADMIN {"cmd":"ota.push","productKey":"a13FN5TplKq","deviceName":"subdev_basic_demo_01",'
+        '"version":"1.1","size":10}',
+        'TICK',
+    ]
+    add('emu', '\n'.join(runs[0][:3] + more) + '\n')
+    # dynamic registration (MQTT, authType=register) of a pre-registered sub-device
+    import hmac
+    rnd = '12345'
+    sign = hmac.new(b'y7GSILD480lBSsP8', ('deviceNamesubdev_basic_demo_01productKeya13FN5TplKqrandom' + rnd)
+                    .encode(), 'sha256').hexdigest().upper()
+    add('emu', 'CLIENT 1\nCONNECT 60 a13FN5TplKq.subdev_basic_demo_01|securemode=2,authType=register,random=%s,'
+        'signmethod=hmacsha256| subdev_basic_demo_01&a13FN5TplKq %s\nSUB /ext/register\nTICK\n' % (rnd, sign))
 
 # ---- write --------------------------------------------------------------------
 for target, items in corpus.items():
