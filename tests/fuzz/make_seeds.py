@@ -239,6 +239,24 @@ if runs:
     add('emu', 'CLIENT 1\nCONNECT 60 a13FN5TplKq.subdev_basic_demo_01|securemode=2,authType=register,random=%s,'
         'signmethod=hmacsha256| subdev_basic_demo_01&a13FN5TplKq %s\nSUB /ext/register\nTICK\n' % (rnd, sign))
 
+# ---- tsl_uplink: value trees in fuzz_tsl_uplink.c's encoding ------------------
+NAMES = ["R", "G", "B", "Id", "On", "Temperature", "Level", "Offset", "Result", "temperature", "offset",
+         "result", "value", "", "x"]
+def vb(b): return bytes([1, 1 if b else 0])
+def vi(i): return bytes([2]) + struct.pack('>q', i)
+def vf(f): return bytes([3]) + struct.pack('>f', f)
+def vd(d): return bytes([4]) + struct.pack('>d', d)
+def vt(t): t = t.encode(); return bytes([5, len(t)]) + t
+def ve(k): return bytes([6]) + struct.pack('>i', k)
+def vdate(ms): return bytes([7]) + struct.pack('>q', ms)
+def vs(members): return bytes([8, len(members)]) + b''.join(bytes([NAMES.index(n)]) + v for n, v in members)
+def va(elems): return bytes([9, len(elems)]) + b''.join(bytes([0]) + v for v in elems)
+for v in [vb(True), vi(25), vf(23.6), vd(41.5), vt('abc'), ve(5), vdate(1524448722000),
+          vs([('R', vi(1)), ('G', vi(2)), ('B', vi(255))]), va([vd(1.5), vd(2.5)]),
+          va([vs([('Id', vi(1)), ('On', vb(True))])]), vs([('temperature', vd(99.0))]),
+          vs([('offset', vd(1.0))]), vs([('result', vi(1))]), vi(-1), vd(float('nan')), b'']:
+    add('tsl_uplink', v)
+
 # ---- write --------------------------------------------------------------------
 for target, items in corpus.items():
     d = os.path.join(HERE, 'corpus', target)

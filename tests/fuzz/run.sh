@@ -16,7 +16,7 @@ build=${1:?usage: run.sh <build-dir> [seconds] [fuzzer ...]}
 secs=${2:-120}
 shift; [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
-names=${*:-"tsl_model tsl_check tsl_mapping config cloud_dispatch alink cred_csv knx modbus_codec plugin_conf emu"}
+names=${*:-"tsl_model tsl_check tsl_uplink tsl_mapping config cloud_dispatch alink cred_csv knx modbus_codec plugin_conf emu"}
 for n in $names; do
     exe=$build/tests/fuzz/fuzz_$n
     [ -x "$exe" ] || { echo "$exe: not built" >&2; exit 1; }
