@@ -49,6 +49,8 @@ SETTER(write, lgw_write_cb)
 SETTER(read, lgw_read_cb)
 SETTER(invoke, lgw_invoke_cb)
 SETTER(remove, lgw_remove_cb)
+SETTER(ota, lgw_ota_cb)
+SETTER(message, lgw_message_cb)
 
 void gw_driver_clear(lgw_driver_t *drv)
 {

@@ -23,6 +23,8 @@ struct lgw_driver {
     lgw_read_cb read;
     lgw_invoke_cb invoke;
     lgw_remove_cb remove;
+    lgw_ota_cb ota;         /* ABI 1.1 */
+    lgw_message_cb message; /* ABI 1.1 */
 };
 
 /** Frees what lgw_driver_set_info() copied. */

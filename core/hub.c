@@ -529,6 +529,73 @@ void gw_hub_remove(gw_hub_t *hub, const char *instance, const char *device_id, g
     dispatched(req, inst->drv.remove != NULL, rc, "remove", instance);
 }
 
+void gw_hub_ota(gw_hub_t *hub, const char *instance, const char *device_id, const char *version,
+                const char *image_path, const char *module, uint64_t timeout_ms, gw_hub_progress_fn progress,
+                gw_hub_done_fn done, void *data)
+{
+    gw_hub_device_t *dev = NULL;
+    lgw_request_t *req = begin(hub, instance, device_id, "firmware upgrade", done, data, &dev);
+    if (!req)
+        return;
+    if (timeout_ms)
+        gw_request_set_timeout(req, timeout_ms);
+    gw_request_set_progress(req, progress);
+    if (!version || !*version || !image_path || !*image_path) {
+        gw_request_finish(req, LGW_REPLY_PARAM_ERROR, "firmware version or image missing");
+        return;
+    }
+    lgw_instance_t *inst = dev->inst;
+    char msg[200];
+    if (!inst->drv.ota) {
+        snprintf(msg, sizeof msg, "firmware upgrade (OTA) is not supported by the plugin of instance '%s'", instance);
+        gw_request_finish(req, LGW_REPLY_REQUEST_ERROR, msg);
+        return;
+    }
+    int rc = inst->drv.ota(inst->data, req, device_id, version, image_path, module);
+    dispatched(req, true, rc, "firmware upgrade", instance);
+}
+
+int gw_hub_message(gw_hub_t *hub, const char *instance, const char *device_id, const char *suffix,
+                   const void *payload, size_t len, uint64_t timeout_ms, gw_hub_bytes_done_fn done, void *data)
+{
+    gw_hub_inst_t *hi = instance ? hub_inst_by_name(hub, instance) : NULL;
+    gw_hub_device_t *dev = hi && device_id ? lookup(hi, device_id) : NULL;
+    lgw_instance_t *inst = hi ? hi->inst : NULL;
+    char msg[200];
+    if (!done) { /* no answer expected: call now */
+        if (!suffix || (!payload && len))
+            return LGW_EINVAL;
+        if (!hi || (device_id && !dev))
+            return LGW_ENOENT;
+        if (!inst->drv.message)
+            return LGW_ENOTSUP;
+        return inst->drv.message(inst->data, NULL, device_id, suffix, payload, len);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "message %s", suffix ? suffix : "(null)");
+    lgw_request_t *req = gw_request_new(&hub->reqs, inst, device_id ? device_id : "(gateway)", what, NULL, data);
+    if (!req) {
+        GW_ERROR("hub", "out of memory for a %s request", what);
+        return LGW_ENOMEM;
+    }
+    gw_request_set_bytes_done(req, done);
+    if (timeout_ms)
+        gw_request_set_timeout(req, timeout_ms);
+    if (!hi || (device_id && !dev)) {
+        snprintf(msg, sizeof msg, "unknown %s '%s' of instance '%s'", hi ? "device" : "instance",
+                 hi ? device_id : (instance ? instance : "(null)"), instance ? instance : "(null)");
+        gw_request_finish(req, LGW_REPLY_REQUEST_ERROR, msg);
+        return LGW_OK;
+    }
+    if (!suffix || (!payload && len)) {
+        gw_request_finish(req, LGW_REPLY_PARAM_ERROR, "message without topic or payload");
+        return LGW_OK;
+    }
+    int rc = inst->drv.message ? inst->drv.message(inst->data, req, device_id, suffix, payload, len) : 0;
+    dispatched(req, inst->drv.message != NULL, rc, what, instance);
+    return LGW_OK;
+}
+
 int gw_hub_discovery(gw_hub_t *hub, const char *instance, bool enable)
 {
     lgw_instance_t *inst = gw_hub_instance(hub, instance);

@@ -99,6 +99,37 @@ void gw_hub_read(gw_hub_t *hub, const char *instance, const char *device_id, con
 /** Invokes @p service with @p input (a struct or NULL, borrowed). */
 void gw_hub_invoke(gw_hub_t *hub, const char *instance, const char *device_id, const char *service,
                    const lgw_value_t *input, gw_hub_done_fn done, void *data);
+/** Progress of a long downlink request (lgw_request_progress): @p percent 1..100, @p message or NULL. */
+typedef void (*gw_hub_progress_fn)(void *data, int percent, const char *message);
+
+/**
+ * Hands a verified firmware image to the plugin's ota callback (ABI 1.1).
+ * @p module may be NULL. The request times out after @p timeout_ms (0 = the
+ * host's request timeout); @p progress (may be NULL) sees the plugin's
+ * progress reports until the answer. Plugins without the callback are
+ * answered with LGW_REPLY_REQUEST_ERROR and a message saying OTA is not
+ * supported. The caller owns (and deletes) the image file; it must exist
+ * until @p done ran.
+ */
+void gw_hub_ota(gw_hub_t *hub, const char *instance, const char *device_id, const char *version,
+                const char *image_path, const char *module, uint64_t timeout_ms, gw_hub_progress_fn progress,
+                gw_hub_done_fn done, void *data);
+/** Outcome of a message request: @p reply (@p len bytes) is what the plugin set with lgw_request_reply_bytes(), or NULL. */
+typedef void (*gw_hub_bytes_done_fn)(void *data, int code, const char *message, const void *reply, size_t len);
+
+/**
+ * Hands bytes the cloud sent (custom topic, RRPC on a custom topic, down_raw,
+ * up_raw_reply; @p suffix "user/…", "raw", "raw_reply") to the plugin's
+ * message callback (ABI 1.1) of instance @p instance, for @p device_id (NULL:
+ * the gateway itself, then the device need not exist).
+ * Without @p done no request is made: the callback runs now with a NULL
+ * request and its result is returned (LGW_ENOENT unknown instance or device,
+ * LGW_ENOTSUP no callback). With @p done the plugin gets a request that is
+ * answered through @p done exactly once, later (timeout @p timeout_ms, 0 =
+ * the host's), and LGW_OK is returned.
+ */
+int gw_hub_message(gw_hub_t *hub, const char *instance, const char *device_id, const char *suffix,
+                   const void *payload, size_t len, uint64_t timeout_ms, gw_hub_bytes_done_fn done, void *data);
 /** Asks the plugin to remove the device from its network; the hub forgets it at once. */
 void gw_hub_remove(gw_hub_t *hub, const char *instance, const char *device_id, gw_hub_done_fn done, void *data);
 /** Starts or stops discovery on an instance; LGW_ENOTSUP without the callback. */

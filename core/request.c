@@ -16,7 +16,12 @@ struct lgw_request {
     int code;
     char *message;
     gw_hub_done_fn done;
+    gw_hub_progress_fn progress; /* or NULL */
+    gw_hub_bytes_done_fn bytes_done; /* message requests (ABI 1.1), else NULL */
+    void *reply;            /* lgw_request_reply_bytes(), owned */
+    size_t reply_len;
     void *data;
+    uint64_t serial;        /* names it in progress messages (which may outlive it) */
     bool answered;
     _Atomic bool completed; /* lgw_request_done() called: the message is queued or delivered */
     uint64_t deadline;      /* loop time, ms */
@@ -38,14 +43,22 @@ static void arm(gw_reqs_t *rq)
     uv_timer_start(&rq->timer, on_timer, first->deadline > now ? first->deadline - now : 0, 0);
 }
 
-/* Delivers the answer once. */
-static void answer(lgw_request_t *req, int code, const char *message)
+/* Delivers the answer once; the reply bytes only when the plugin completed it (@p completed). */
+static void answer_ex(lgw_request_t *req, int code, const char *message, bool completed)
 {
     if (req->answered)
         return;
     req->answered = true;
     gw_list_remove(&req->pending_link);
-    req->done(req->data, code, message, req->output);
+    if (req->bytes_done)
+        req->bytes_done(req->data, code, message, completed ? req->reply : NULL, completed ? req->reply_len : 0);
+    else
+        req->done(req->data, code, message, req->output);
+}
+
+static void answer(lgw_request_t *req, int code, const char *message)
+{
+    answer_ex(req, code, message, false);
 }
 
 static void req_free(lgw_request_t *req)
@@ -56,6 +69,7 @@ static void req_free(lgw_request_t *req)
     free(req->device_id);
     free(req->what);
     free(req->message);
+    free(req->reply);
     free(req);
 }
 
@@ -101,6 +115,8 @@ lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *d
         free(req);
         return NULL;
     }
+    static uint64_t next_serial; /* loop thread only */
+    req->serial = ++next_serial;
     req->rq = rq;
     req->inst = inst;
     req->done = done;
@@ -120,6 +136,70 @@ lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *d
 
 lgw_value_t *gw_request_output(lgw_request_t *req) { return req ? req->output : NULL; }
 
+void gw_request_set_timeout(lgw_request_t *req, uint64_t timeout_ms)
+{
+    if (!req || req->answered)
+        return;
+    gw_reqs_t *rq = req->rq;
+    gw_list_remove(&req->pending_link);
+    req->deadline = uv_now(rq->host->loop) + timeout_ms;
+    gw_list_t *at = &rq->pending; /* keep deadline order: before the first later deadline */
+    for (gw_list_t *n = rq->pending.next; n != &rq->pending; n = n->next) {
+        if (gw_container_of(n, lgw_request_t, pending_link)->deadline > req->deadline) {
+            at = n;
+            break;
+        }
+    }
+    gw_list_push_back(at, &req->pending_link);
+    arm(rq);
+}
+
+void gw_request_set_progress(lgw_request_t *req, gw_hub_progress_fn fn)
+{
+    if (req)
+        req->progress = fn;
+}
+
+/* A progress report on its way to the loop; finds its request by serial. */
+typedef struct progress_msg {
+    gw_xmsg_t x;
+    gw_reqs_t *rq;
+    uint64_t serial;
+    int percent;
+    char message[];
+} progress_msg_t;
+
+static void progress_deliver(gw_xmsg_t *m)
+{
+    progress_msg_t *p = (progress_msg_t *)m;
+    gw_list_foreach_safe(node, tmp, &p->rq->pending) { /* only unanswered requests are there */
+        lgw_request_t *req = gw_container_of(node, lgw_request_t, pending_link);
+        if (req->serial == p->serial) {
+            if (req->progress)
+                req->progress(req->data, p->percent, p->message[0] ? p->message : NULL);
+            break;
+        }
+    }
+    free(p);
+}
+
+LGW_HOST_API void lgw_request_progress(lgw_request_t *req, int percent, const char *message)
+{
+    if (!req || percent < 1 || percent > 100 || atomic_load(&req->completed))
+        return;
+    size_t len = message ? strnlen(message, 255) : 0;
+    progress_msg_t *p = malloc(sizeof *p + len + 1);
+    if (!p)
+        return;
+    p->rq = req->rq;
+    p->serial = req->serial;
+    p->percent = percent;
+    memcpy(p->message, message ? message : "", len);
+    p->message[len] = '\0';
+    p->x.deliver = progress_deliver;
+    gw_xq_post(req->rq->host, &p->x);
+}
+
 /* Loop thread: the completion message arrived. */
 static void req_deliver(gw_xmsg_t *m)
 {
@@ -129,10 +209,33 @@ static void req_deliver(gw_xmsg_t *m)
         GW_DEBUG(req->inst ? req->inst->log_comp : "hub", "%s of '%s' completed late (code %d); ignored",
                  req->what, req->device_id, req->code);
     bool head = rq->pending.next == &req->pending_link;
-    answer(req, req->code, req->message);
+    answer_ex(req, req->code, req->message, true);
     req_free(req);
     if (head)
         arm(rq);
+}
+
+void gw_request_set_bytes_done(lgw_request_t *req, gw_hub_bytes_done_fn fn)
+{
+    if (req)
+        req->bytes_done = fn;
+}
+
+LGW_HOST_API int lgw_request_reply_bytes(lgw_request_t *req, const void *payload, size_t len)
+{
+    if (!req || (!payload && len) || !req->bytes_done || atomic_load(&req->completed))
+        return LGW_EINVAL;
+    if (len > LGW_MESSAGE_MAX)
+        return LGW_ERANGE;
+    void *copy = malloc(len ? len : 1);
+    if (!copy)
+        return LGW_ENOMEM;
+    if (len)
+        memcpy(copy, payload, len);
+    free(req->reply); /* only the plugin touches it until lgw_request_done() */
+    req->reply = copy;
+    req->reply_len = len;
+    return LGW_OK;
 }
 
 LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lgw_value_t *v)

@@ -28,6 +28,19 @@ void gw_reqs_init(gw_reqs_t *rq, gw_host_t *host);
  */
 lgw_request_t *gw_request_new(gw_reqs_t *rq, lgw_instance_t *inst, const char *device_id, const char *what,
                               gw_hub_done_fn done, void *data);
+/**
+ * Gives @p req its own timeout (from now) instead of the host's
+ * request_timeout_ms: firmware installs take minutes.
+ */
+void gw_request_set_timeout(lgw_request_t *req, uint64_t timeout_ms);
+/** Forwards lgw_request_progress() reports of @p req to @p fn (loop thread, until answered). */
+void gw_request_set_progress(lgw_request_t *req, gw_hub_progress_fn fn);
+/**
+ * Makes @p req a message request (lgw_request_reply_bytes() allowed): it is
+ * answered through @p fn instead of its gw_hub_done_fn; the reply bytes are
+ * passed only when the plugin completed it (not on timeout or stop).
+ */
+void gw_request_set_bytes_done(lgw_request_t *req, gw_hub_bytes_done_fn fn);
 /** Completes @p req from the host side, exactly like lgw_request_done(). */
 void gw_request_finish(lgw_request_t *req, int code, const char *message);
 /** The output struct being built (for host-side answers). */

@@ -10,7 +10,8 @@ PKGS=(
   libsqlite3-dev sqlite3 libcmocka-dev libsystemd-dev libcurl4-openssl-dev
   libmodbus-dev knxd knxd-dev knxd-tools
   mosquitto mosquitto-dev libmosquitto-dev mosquitto-clients
-  socat openssl procps iproute2 valgrind
+  socat openssl procps iproute2 valgrind jq
+  lintian rpm dpkg-dev systemd
 )
 
 missing=()

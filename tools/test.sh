@@ -15,6 +15,12 @@ run_suite() {
   ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 300
 }
 
+# On CI (a throw-away machine, as root) the packaging tests also install, run,
+# upgrade, remove and purge the built .deb packages with dpkg.
+if [ "${CI:-}" = true ] && [ "$(id -u)" -eq 0 ]; then
+  export LINKGW_TEST_SYSTEM_INSTALL=1
+fi
+
 echo "== release build (-Werror) =="
 run_suite build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLINKGW_WERROR=ON
 echo "== debug build (ASan + UBSan) =="

@@ -119,6 +119,8 @@ static void classify(const char *topic, topic_info_t *ti)
         ti->dn = l[3];
         if (cloud_request_is_reply_topic(topic))
             return;
+        if (n == 7 && eq(l[4], "thing") && eq(l[5], "model"))
+            return; /* thing/model/down_raw carries raw bytes, not an Alink request: no 460 for them */
         ti->has_reply = true;
         snprintf(ti->reply, sizeof ti->reply, "%s_reply", topic);
         if (n == 8 && eq(l[4], "thing") && eq(l[5], "service") && eq(l[6], "property"))

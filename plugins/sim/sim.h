@@ -159,6 +159,8 @@ struct sim {
     /* replies (sim_requests.c) */
     lgw_timer_t *reply_timer;
     struct sim_reply *replies, *replies_tail;
+    /* firmware installs in progress (sim_ota.c) */
+    struct sim_install *installs;
 };
 
 /* ---- sim_config.c ------------------------------------------------------ */
@@ -206,12 +208,24 @@ int sim_read(void *data, lgw_request_t *req, const char *device_id, const lgw_va
 int sim_invoke(void *data, lgw_request_t *req, const char *device_id, const char *service,
                const lgw_value_t *input);
 int sim_remove(void *data, lgw_request_t *req, const char *device_id);
+/** Custom topics and raw data (sim_messages.c): echoes what arrives. */
+int sim_message(void *data, lgw_request_t *req, const char *device_id, const char *suffix, const void *payload,
+                size_t len);
 /** Creates the reply timer. */
 int sim_replies_init(struct sim *sim);
 /** Completes every queued reply now (used by stop). */
 void sim_replies_flush(struct sim *sim);
 /** Flushes and frees the reply timer. */
 void sim_replies_free(struct sim *sim);
+
+/* ---- sim_ota.c --------------------------------------------------------- */
+
+struct sim_install;
+/** The ota callback (ABI 1.1): a timed, simulated install. */
+int sim_ota(void *data, lgw_request_t *req, const char *device_id, const char *version, const char *image_path,
+            const char *module);
+/** Completes (as failed) and frees every install in progress (used by stop). */
+void sim_ota_stop(struct sim *sim);
 
 /* ---- sim_discovery.c --------------------------------------------------- */
 

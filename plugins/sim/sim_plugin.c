@@ -97,6 +97,7 @@ static void sim_stop(void *data)
         sim_group_stop(&sim->groups[k]);
     sim_discovery_stop(sim);
     sim_replies_flush(sim); /* every accepted request completes exactly once */
+    sim_ota_stop(sim);
 }
 
 static void sim_destroy(void *data)
@@ -118,5 +119,7 @@ LGW_PLUGIN_EXPORT int lgw_plugin_register(lgw_driver_t *drv)
     lgw_driver_set_read(drv, sim_read);
     lgw_driver_set_invoke(drv, sim_invoke);
     lgw_driver_set_remove(drv, sim_remove);
+    lgw_driver_set_ota(drv, sim_ota); /* ABI 1.1 */
+    lgw_driver_set_message(drv, sim_message);
     return LGW_OK;
 }

@@ -332,7 +332,7 @@ static void test_check_config(void **state)
     snprintf(want, sizeof want, "%s/conf.d/bad2.conf:2: unknown setting 'colour'\n", t.dir);
     assert_true(contains(&p, 0, want));
     snprintf(want, sizeof want, "%s/conf.d/bad3.conf:1: refusing plugin %s/test_abi_major.so: plugin was built "
-             "for ABI 2.0 but this host implements ABI 1.0", t.dir, TEST_PLUGIN_DIR);
+             "for ABI 2.0 but this host implements ABI 1.1", t.dir, TEST_PLUGIN_DIR);
     assert_true(contains(&p, 0, want));
     assert_false(contains(&p, 0, "does_not_exist")); /* disabled: not loaded */
     assert_false(contains(&p, 0, "configuration OK"));

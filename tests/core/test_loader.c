@@ -30,13 +30,22 @@ static void test_negotiation(void **state)
     assert_null(th_create(&t, "major", "test_abi_major", "", &errs));
     assert_int_equal(errs.n, 1);
     assert_non_null(strstr(errs.msgs[0], "test_abi_major.so"));
-    assert_non_null(strstr(errs.msgs[0], "built for ABI 2.0 but this host implements ABI 1.0"));
+    assert_non_null(strstr(errs.msgs[0], "built for ABI 2.0 but this host implements ABI 1.1"));
     assert_true(strncmp(errs.msgs[0], "test.conf:1: ", 13) == 0);
 
     assert_null(th_create(&t, "minor", "test_abi_minor", "", &errs));
     assert_int_equal(errs.n, 2);
     assert_non_null(strstr(errs.msgs[1], "test_abi_minor.so"));
-    assert_non_null(strstr(errs.msgs[1], "needs ABI 1.1 but this host implements ABI 1.0"));
+    assert_non_null(strstr(errs.msgs[1], "needs ABI 1.2 but this host implements ABI 1.1"));
+
+    /* a plugin built for ABI 1.0 (before lgw_driver_set_ota) still loads and runs in this 1.1 host */
+    lgw_instance_t *old = th_create(&t, "old", "test_abi_old", "", &errs);
+    assert_non_null(old);
+    assert_int_equal(errs.n, 2);
+    assert_int_equal(old->drv.abi, LGW_ABI_ENCODE(1, 0));
+    assert_null(old->drv.ota);
+    assert_int_equal(gw_instance_start(old), LGW_OK);
+    gw_instance_stop(old, NULL, NULL);
 
     assert_null(th_create(&t, "noreg", "test_no_register", "", &errs));
     assert_int_equal(errs.n, 3);
@@ -62,7 +71,7 @@ static void test_negotiation(void **state)
     assert_int_equal(gw_hub_device_count(t.host.hub), 2);
     gw_instance_stop(good, NULL, NULL);
     assert_int_equal(rec.offline, 2);
-    assert_int_equal(rec.stopped, 1);
+    assert_int_equal(rec.stopped, 2); /* "old" and "good" */
     gw_errors_free(&errs);
     th_close(&t);
 }

@@ -110,6 +110,22 @@ static void t_topics(void **s)
     assert_int_equal(emu_topic_dir(&t), EMU_DIR_DOWN);
     assert_true(emu_topic_parse("/pk1/dn1/user/update", false, &t));
     assert_int_equal(t.cls, EMU_T_USER);
+    /* custom-topic RRPC, literal "/ext/rrpc/${messageId}/${topic}" form and the single-slash one */
+    assert_true(emu_topic_parse("/ext/rrpc/123//pk1/dn1/user/get", false, &t));
+    assert_int_equal(t.cls, EMU_T_RRPC);
+    assert_true(t.user);
+    assert_string_equal(t.pk, "pk1");
+    assert_string_equal(t.dn, "dn1");
+    assert_string_equal(t.mid, "123");
+    assert_string_equal(t.rest, "user/get");
+    assert_true(emu_topic_parse("/ext/rrpc/124/pk1/dn1/user/a/b", false, &t));
+    assert_true(t.user);
+    assert_string_equal(t.rest, "user/a/b");
+    assert_true(emu_topic_parse("/ext/rrpc/+//pk1/+/user/get", true, &t));
+    assert_true(t.wild_owner);
+    assert_false(emu_topic_parse("/ext/rrpc/125/pk1/dn1/other/get", false, &t));
+    assert_true(emu_topic_parse("/ext/rrpc/9/sys/pk1/dn1/thing/service/x", false, &t));
+    assert_false(t.user);
     assert_true(emu_topic_parse("/ext/register", false, &t));
     assert_int_equal(t.cls, EMU_T_REGISTER);
     assert_true(emu_topic_parse("$emu/request", false, &t));

@@ -95,6 +95,7 @@ typedef struct {
     char rest[256];      /* SYS/RRPC: path after /pk/dn/ ; SESSION: op ; NTP: request|response ; OTA: op */
     char mid[32];        /* RRPC message id */
     bool wild_owner;     /* filter: pk or dn is a wildcard */
+    bool user;           /* RRPC on a custom topic (rest = "user/…") */
 } emu_topic_t;
 
 /* Classify a topic (or, with is_filter, a subscription filter). */
@@ -139,12 +140,31 @@ void emu_ota_deliver(const char *key);
 json_t *emu_reply_body(const char *id, int code, json_t *data, const char *message);
 const char *emu_code_message(int code);
 
+/* ---- custom topics and raw data (emu_custom.c) ------------------------------------ */
+#define EMU_MESSAGE_MAX (1024 * 1024)   /* platform payload limit (protocol notes §1.3) */
+#define EMU_TOPIC_MAX 128               /* platform topic limit */
+/* Validate a product's "topics" (custom topic classes) and "dataFormat"; normalised
+ * copies are put into prod. False with err on bad input. */
+bool emu_custom_product(const json_t *spec, json_t *prod, char *err, size_t errsz);
+/* ACL for custom topics, custom RRPC and raw topics: NULL when allowed, else why not. */
+const char *emu_custom_acl(const emu_topic_t *t, int access, size_t payloadlen, const char *topic);
+/* A device published on a custom / raw / custom-RRPC topic: store, answer, resolve
+ * pending console requests. Returns true when handled (the message is consumed). */
+bool emu_custom_message(emu_conn_t *c, const emu_topic_t *t, const char *topic, const void *payload, size_t len);
+/* Console commands user.publish, user.rrpc, raw.down, messages; NULL when answered later. */
+json_t *emu_custom_admin(const char *cmd, const json_t *req, const emu_conn_t *admin, const char *cid);
+/* Publish raw bytes towards connection c (like emu_send). */
+void emu_send_bytes(const emu_conn_t *c, const char *topic, const void *payload, size_t len, int qos);
+
 /* ---- console / admin (emu_admin.c) ----------------------------------------------- */
 void emu_admin_message(emu_conn_t *c, const void *payload, size_t len);
 /* A device answered a downstream request: resolve the pending entry `id`. */
 bool emu_pending_resolve(const char *id, const char *key, const json_t *reply);
 /* Expire pending requests past their deadline. */
 void emu_pending_tick(long long now);
+/* Add a pending downstream request answered to admin client `admin` with `cid`. */
+void emu_pending_add(const char *id, const char *key, const char *kind, const char *admin, const char *cid,
+                     long long timeout_ms);
 void emu_admin_respond(const char *client_id, const char *cid, json_t *body);
 
 #endif

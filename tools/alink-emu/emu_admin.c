@@ -150,7 +150,7 @@ static bool valid_ident(const char *s)
     return true;
 }
 
-static void add_pending(const char *id, const char *key, const char *kind, const char *admin, const char *cid, long long timeout_ms)
+void emu_pending_add(const char *id, const char *key, const char *kind, const char *admin, const char *cid, long long timeout_ms)
 {
     long long now = emu_now_ms();
     json_object_set_new(json_object_get(g_emu.state, "pending"), id,
@@ -179,7 +179,7 @@ static json_t *prop_set(const json_t *req, const emu_conn_t *admin, const char *
     if (!c) return fail("device %s is offline", key);
     emu_next_id(id);
     snprintf(topic, sizeof topic, "/sys/%s/thing/service/property/set", key);
-    add_pending(id, key, "property.set", admin->client_id, cid, timeout_of(req, 10000));
+    emu_pending_add(id, key, "property.set", admin->client_id, cid, timeout_of(req, 10000));
     emu_send(c, topic, json_pack("{s:s,s:s,s:O,s:s}", "id", id, "version", "1.0", "params", params, "method",
                                  "thing.service.property.set"), 1);
     return NULL;                                 /* answered when the device replies */
@@ -207,10 +207,10 @@ static json_t *service_invoke(const json_t *req, const emu_conn_t *admin, const 
     if (sync) {
         if (c->ext & 1) snprintf(topic, sizeof topic, "/ext/rrpc/%s/sys/%s/thing/service/%s", id, key, sid);
         else snprintf(topic, sizeof topic, "/sys/%s/rrpc/request/%s", key, id);
-        add_pending(id, key, "service.sync", admin->client_id, cid, 8000);   /* platform RRPC timeout */
+        emu_pending_add(id, key, "service.sync", admin->client_id, cid, 8000);   /* platform RRPC timeout */
     } else {
         snprintf(topic, sizeof topic, "/sys/%s/thing/service/%s", key, sid);
-        add_pending(id, key, "service.async", admin->client_id, cid, timeout_of(req, 10000));
+        emu_pending_add(id, key, "service.async", admin->client_id, cid, timeout_of(req, 10000));
     }
     emu_send(c, topic, json_pack("{s:s,s:s,s:O,s:s}", "id", id, "version", "1.0", "params", params ? params : json_object(),
                                  "method", method), sync ? 0 : 1);
@@ -310,6 +310,9 @@ void emu_admin_message(emu_conn_t *c, const void *payload, size_t len)
     else if (!strcmp(cmd, "prop.set")) resp = prop_set(req, c, cid);
     else if (!strcmp(cmd, "service.invoke")) resp = service_invoke(req, c, cid);
     else if (!strcmp(cmd, "ota.push")) resp = ota_push(req);
+    else if (!strcmp(cmd, "user.publish") || !strcmp(cmd, "user.rrpc") || !strcmp(cmd, "raw.down") ||
+             !strcmp(cmd, "messages"))
+        resp = emu_custom_admin(cmd, req, c, cid);
     else resp = fail("unknown cmd %s", cmd);
     if (resp) emu_admin_respond(c->client_id, cid, resp);
     json_decref(req);

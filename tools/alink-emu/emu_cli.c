@@ -46,6 +46,10 @@ static void usage(void)
           "  service invoke PK DN ID JSON [--sync] [--timeout-ms N]\n"
           "  ota push PK DN --url U --version V --size N --sign HEX --sign-method Md5|SHA256 [--module M]\n"
           "  wait online|offline PK DN [--timeout S]\n"
+          "  user publish PK DN user/TOPIC (PAYLOAD | --hex HEX)     (cloud → device on a custom topic)\n"
+          "  user rrpc PK DN user/TOPIC (PAYLOAD | --hex HEX)        (synchronous call, 8 s; prints the answer)\n"
+          "  raw down PK DN (PAYLOAD | --hex HEX) [--timeout-ms N]   (thing/model/down_raw; prints down_raw_reply)\n"
+          "  messages PK DN                                          (custom-topic and raw messages that arrived)\n"
           "environment: ALINK_EMU_HOST, ALINK_EMU_PORT, ALINK_EMU_ADMIN_USER, ALINK_EMU_ADMIN_PASSWORD, ALINK_EMU_CAFILE\n",
           stderr);
 }
@@ -277,6 +281,28 @@ static int cmd_batch_add(const cli_opts_t *o, int argc, char **argv)
     return 0;
 }
 
+/* user publish|rrpc PK DN TOPIC (PAYLOAD | --hex HEX); raw down PK DN (PAYLOAD | --hex HEX) [--timeout-ms N] */
+static int cmd_bytes(const cli_opts_t *o, int argc, char **argv)
+{
+    bool raw = !strcmp(argv[0], "raw");
+    int first = raw ? 4 : 5, tmo = 10000;
+    if (argc < first + 1) { usage(); return 2; }
+    const char *cmd = raw ? "raw.down" : !strcmp(argv[1], "rrpc") ? "user.rrpc" : "user.publish";
+    json_t *req = json_pack("{s:s,s:s,s:s}", "cmd", cmd, "productKey", argv[2], "deviceName", argv[3]);
+    if (!raw) json_object_set_new(req, "topic", json_string(argv[4]));
+    bool have = false;
+    for (int k = first; k < argc; k++) {
+        if (!strcmp(argv[k], "--hex") && k + 1 < argc && !have) { json_object_set_new(req, "hex", json_string(argv[++k])); have = true; }
+        else if (!strcmp(argv[k], "--timeout-ms") && k + 1 < argc && raw) tmo = atoi(argv[++k]);
+        else if (argv[k][0] != '-' && !have) { json_object_set_new(req, "payload", json_string(argv[k])); have = true; }
+        else { json_decref(req); usage(); return 2; }
+    }
+    if (!have || tmo <= 0) { json_decref(req); usage(); return 2; }
+    json_object_set_new(req, "timeout", json_integer(tmo));
+    bool waits = strcmp(cmd, "user.publish") != 0;
+    return finish(call(o, req, waits ? (raw ? tmo / 1000 : 8) + 1 : 0), waits ? "reply" : NULL, waits);
+}
+
 static int cmd_wait(const cli_opts_t *o, int argc, char **argv)
 {
     int timeout = 10;
@@ -425,6 +451,11 @@ int main(int argc, char **argv)
         }
         if (!rc) rc = finish(call(&o, req, 0), NULL, false);
         else json_decref(req);
+    } else if ((!strcmp(c0, "user") && (!strcmp(c1, "publish") || !strcmp(c1, "rrpc"))) || (!strcmp(c0, "raw") && !strcmp(c1, "down"))) {
+        rc = cmd_bytes(&o, argc, argv);
+    } else if (!strcmp(c0, "messages") && argc == 3) {
+        rc = finish(call(&o, json_pack("{s:s,s:s,s:s}", "cmd", "messages", "productKey", argv[1], "deviceName", argv[2]), 0),
+                    "messages", false);
     } else if (!strcmp(c0, "wait")) {
         rc = cmd_wait(&o, argc, argv);
     } else {

@@ -87,6 +87,14 @@ void emu_send(const emu_conn_t *c, const char *topic, json_t *payload, int qos)
     json_decref(payload);
 }
 
+void emu_send_bytes(const emu_conn_t *c, const char *topic, const void *payload, size_t len, int qos)
+{
+    if (!c) return;
+    int rc = mosquitto_broker_publish_copy(c->ss || c->kind != EMU_CONN_DEVICE ? c->client_id : NULL, topic, (int)len,
+                                           len ? payload : "", qos, false, NULL);
+    if (rc != MOSQ_ERR_SUCCESS) emu_log(4, "alink-emu: publish on %s failed (%d)", topic, rc);
+}
+
 void emu_send_later(const char *client_id, bool direct, const char *topic, json_t *payload, int qos)
 {
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
@@ -281,6 +289,8 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (ed->access == MOSQ_ACL_WRITE && !(dir & EMU_DIR_UP)) return deny(c, ed->access, ed->topic, "downstream-only topic");
     if (ed->access == MOSQ_ACL_READ && !(dir & EMU_DIR_DOWN)) return deny(c, ed->access, ed->topic, "upstream-only topic");
     if (!dir) return deny(c, ed->access, ed->topic, "unknown direction");
+    const char *why = emu_custom_acl(&t, ed->access == MOSQ_ACL_WRITE ? EMU_DIR_UP : EMU_DIR_DOWN, ed->payloadlen, ed->topic);
+    if (why) return deny(c, ed->access, ed->topic, why);
     if (ed->access == MOSQ_ACL_SUBSCRIBE && !c->ss) emu_proto_subscribed(c, ed->topic);
     return MOSQ_ERR_SUCCESS;
 }

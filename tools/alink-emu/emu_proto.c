@@ -984,6 +984,10 @@ bool emu_proto_message(emu_conn_t *c, const char *topic, const void *payload, si
         drop = no_session(&r);
         goto out;
     }
+    if (emu_custom_message(c, &t, topic, payload, len)) {
+        drop = true;
+        goto out;
+    }
     switch (t.cls) {
     case EMU_T_SYS:
         drop = handle_sys(&r, self);

@@ -144,7 +144,7 @@ bool emu_product_add(const json_t *spec, const char *base_dir, char *err, size_t
         }
         tsl = loaded;
     }
-    if (!emu_tsl_set(pk, json_is_object(tsl) ? tsl : NULL, err, errsz)) {
+    if (!emu_custom_product(spec, NULL, err, errsz) || !emu_tsl_set(pk, json_is_object(tsl) ? tsl : NULL, err, errsz)) {
         json_decref(loaded);
         return false;
     }
@@ -152,6 +152,7 @@ bool emu_product_add(const json_t *spec, const char *base_dir, char *err, size_t
                           "dynamicRegistration", json_is_true(dyn));
     if (json_is_object(tsl)) json_object_set(p, "tsl", (json_t *)tsl);
     json_decref(loaded);
+    emu_custom_product(spec, p, err, errsz);   /* validated above */
     json_object_set_new(json_object_get(g_emu.state, "products"), pk, p);
     emu_mark_dirty();
     return true;

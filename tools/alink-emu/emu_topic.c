@@ -81,6 +81,18 @@ bool emu_topic_parse(const char *topic, bool is_filter, emu_topic_t *t)
             t->cls = EMU_T_RRPC;
             return true;
         }
+        /* custom-topic RRPC: /ext/rrpc/{mid}/{pk}/{dn}/user/… and the literal
+         * "/ext/rrpc/${messageId}/${topic}" form with "//" before pk */
+        if (!strcmp(s[2], "rrpc") && n >= 8) {
+            int b = s[4][0] ? 4 : 5;
+            if (n < b + 4 || strcmp(s[b + 2], "user") || strlen(s[3]) >= sizeof t->mid || !s[3][0]) return false;
+            if (!set_owner(t, s[b], s[b + 1], is_filter)) return false;
+            snprintf(t->mid, sizeof t->mid, "%s", s[3]);
+            join(t->rest, sizeof t->rest, s, b + 2, n);
+            t->cls = EMU_T_RRPC;
+            t->user = true;
+            return true;
+        }
         if ((!strcmp(s[2], "register") || !strcmp(s[2], "regnwl")) && n == 3) {
             t->cls = EMU_T_REGISTER;
             return true;

@@ -25,7 +25,7 @@ extern "C" {
 /** ABI major version these headers describe. */
 #define LGW_ABI_MAJOR 1
 /** ABI minor version these headers describe. */
-#define LGW_ABI_MINOR 0
+#define LGW_ABI_MINOR 1
 /** Encodes an ABI version as one int: major * 1000 + minor. */
 #define LGW_ABI_ENCODE(major, minor) ((major) * 1000 + (minor))
 /** Major part of an encoded ABI version. */

@@ -53,6 +53,10 @@ LGW_HOST_API void lgw_driver_set_read(lgw_driver_t *drv, lgw_read_cb cb);
 LGW_HOST_API void lgw_driver_set_invoke(lgw_driver_t *drv, lgw_invoke_cb cb);
 /** Registers the device-removal callback (optional). */
 LGW_HOST_API void lgw_driver_set_remove(lgw_driver_t *drv, lgw_remove_cb cb);
+/** Registers the firmware-install callback (optional). Since ABI 1.1. */
+LGW_HOST_API void lgw_driver_set_ota(lgw_driver_t *drv, lgw_ota_cb cb);
+/** Registers the custom-topic / raw message callback (optional). Since ABI 1.1. */
+LGW_HOST_API void lgw_driver_set_message(lgw_driver_t *drv, lgw_message_cb cb);
 
 /* ===== Instances, logging, time ========================================== */
 
@@ -288,6 +292,63 @@ LGW_HOST_API int lgw_request_add_output(lgw_request_t *req, const char *name, lg
  * Any thread.
  */
 LGW_HOST_API void lgw_request_done(lgw_request_t *req, int code, const char *message);
+
+/**
+ * Reports progress of a long request (a firmware install, lgw_ota_cb):
+ * @p percent in 1..100 (other values are ignored) and an optional short
+ * @p message (may be NULL; copied). The host forwards it to the cloud; it may
+ * drop or merge reports that come faster than it forwards them. Call before
+ * lgw_request_done(), never after. Any thread. Since ABI 1.1.
+ */
+LGW_HOST_API void lgw_request_progress(lgw_request_t *req, int percent, const char *message);
+
+/**
+ * Sets the bytes answering a request that carries bytes (lgw_message_cb with
+ * a request: RRPC on a custom topic, down_raw): copied, @p len at most
+ * LGW_MESSAGE_MAX; replaces bytes set earlier. The host sends them when you
+ * complete the request with LGW_REPLY_SUCCESS. Any thread, before
+ * lgw_request_done(). Returns LGW_OK; LGW_EINVAL (NULL request, NULL payload
+ * with a length, already completed, or a request that is not a message);
+ * LGW_ERANGE (too long); LGW_ENOMEM. Since ABI 1.1.
+ */
+LGW_HOST_API int lgw_request_reply_bytes(lgw_request_t *req, const void *payload, size_t len);
+
+/* ===== Custom topics and raw data (any thread) =========================== */
+
+/**
+ * Largest payload of a custom-topic or raw message, in bytes (the platform's
+ * limit for one MQTT message, 1 MiB). Since ABI 1.1.
+ */
+#define LGW_MESSAGE_MAX (1024 * 1024)
+/** Largest full MQTT topic the platform accepts, in bytes. Since ABI 1.1. */
+#define LGW_TOPIC_MAX 128
+
+/**
+ * Publishes @p len opaque bytes for device @p device_id (NULL = the gateway
+ * itself) on:
+ *  - a custom topic, @p topic_suffix "user/..." (sent on
+ *    `/{productKey}/{deviceName}/user/...`), which must match a topic class
+ *    of the device's product declared with direction "publish" or "both" in
+ *    the gateway's configuration (`topics`, see docs/custom-topics.md);
+ *  - raw data, @p topic_suffix "raw" (sent on `thing/model/up_raw`; the
+ *    platform's data-parsing script translates it), for products declared
+ *    with `raw = true`. The platform's answer comes back to lgw_message_cb as
+ *    "raw_reply".
+ * The payload is copied. Nothing is journaled: a message that cannot be sent
+ * now is dropped (use TSL reports for data that must not be lost).
+ *
+ * Returns LGW_OK when the message was accepted for sending; LGW_EINVAL for bad
+ * arguments or a topic outside the declared publish classes (or "raw" for a
+ * product not declared raw); LGW_ERANGE when @p len exceeds LGW_MESSAGE_MAX or
+ * the full topic LGW_TOPIC_MAX; LGW_ESTATE when the instance has stopped, the
+ * device has no cloud session (not logged in) or the cloud link is down;
+ * LGW_ENOTSUP when the daemon runs without a cloud link. Checks that need the
+ * device's cloud identity are made at once when called on the loop thread;
+ * from other threads they are made when the message reaches the loop, where a
+ * refusal is logged and counted instead of returned. Any thread. Since ABI 1.1.
+ */
+LGW_HOST_API int lgw_publish(lgw_instance_t *inst, const char *device_id, const char *topic_suffix,
+                             const void *payload, size_t len);
 
 #ifdef __cplusplus
 }

@@ -191,6 +191,77 @@ typedef int (*lgw_invoke_cb)(void *data, lgw_request_t *req, const char *device_
  */
 typedef int (*lgw_remove_cb)(void *data, lgw_request_t *req, const char *device_id);
 
+/**
+ * @brief Install a firmware image on a device. Optional. Since ABI 1.1.
+ *
+ * The cloud asked to upgrade @p device_id to @p version. The host has already
+ * downloaded the image to @p image_path (a local file, readable by the daemon's
+ * user) and verified its size and sign (Md5 / SHA256) against the task.
+ * @p module names the firmware module the task is for, or NULL for the
+ * device's default module.
+ *
+ * Install the image without blocking the loop (lgw_work_submit(), a worker or
+ * your own thread). You may report progress with lgw_request_progress()
+ * (1..100) while it runs. Complete @p req exactly once with lgw_request_done():
+ * LGW_REPLY_SUCCESS when the device runs the new firmware — then also report
+ * the new version with lgw_device_set_firmware(), which is what tells the cloud
+ * the upgrade succeeded — or an error code with a message (the host reports
+ * the upgrade as failed). Installs may take minutes: the host waits longer
+ * than for other requests (see docs/ota.md).
+ *
+ * The host deletes the file at @p image_path after the request completed (or
+ * timed out): copy it first if you need it afterwards. All string arguments
+ * are valid during the call only.
+ *
+ * Plugins that do not register this callback (and every plugin built for ABI
+ * 1.0) answer "not supported": the host reports the upgrade as failed.
+ *
+ * @return LGW_OK when the request was accepted; a negative lgw_result_t to
+ *         refuse it at once (the host completes it).
+ */
+typedef int (*lgw_ota_cb)(void *data, lgw_request_t *req, const char *device_id, const char *version,
+                          const char *image_path, const char *module);
+
+/**
+ * @brief Receive bytes the cloud sent to a device on a custom topic or as raw
+ * data. Optional. Since ABI 1.1.
+ *
+ * Besides TSL (properties, events, services) a product can exchange data in a
+ * format of its own: custom topics `/{productKey}/{deviceName}/user/...`
+ * declared per product in the gateway's configuration, and raw passthrough
+ * (`thing/model/down_raw`, whose bytes the platform's data-parsing script
+ * produced). The host calls this callback with @p topic_suffix naming what
+ * arrived:
+ *  - "user/..."   the device's custom topic (the part after pk/dn), e.g.
+ *                 "user/get"; @p req is NULL, unless the cloud made a
+ *                 synchronous call (RRPC on a custom topic,
+ *                 `/ext/rrpc/{messageId}/...`): then @p req is set and your
+ *                 answer (lgw_request_reply_bytes() + lgw_request_done()) is
+ *                 what the caller in the cloud receives — within the
+ *                 platform's 8 s;
+ *  - "raw"        down_raw: @p req is set; the bytes you give with
+ *                 lgw_request_reply_bytes() go back on down_raw_reply
+ *                 (complete with LGW_REPLY_SUCCESS and no bytes to send none);
+ *  - "raw_reply"  the platform's answer to your own up_raw (lgw_publish()
+ *                 with "raw"); @p req is NULL.
+ * Other suffixes may be added by later minors: ignore them (return
+ * LGW_ENOTSUP).
+ *
+ * @p device_id is NULL when the message is for the gateway itself (its own
+ * product's topics; delivered to the instance the configuration names as the
+ * gateway's receiver). @p payload (@p len bytes, opaque, not NUL-terminated)
+ * and the strings are valid during the call only. With a request, complete it
+ * exactly once from any thread; a reply code other than LGW_REPLY_SUCCESS
+ * sends nothing (the cloud's caller sees a timeout or no reply).
+ *
+ * @return LGW_OK when handled (with a request: accepted, you will complete
+ *         it); a negative lgw_result_t to refuse (the host completes the
+ *         request itself). Plugins without this callback (every 1.0 plugin)
+ *         never receive such messages.
+ */
+typedef int (*lgw_message_cb)(void *data, lgw_request_t *req, const char *device_id, const char *topic_suffix,
+                              const void *payload, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,8 @@
  * Deliberately broken plugins, one per BAD_* macro (see CMakeLists.txt):
  *   BAD_ABI_MAJOR   built for ABI 2.0
  *   BAD_ABI_MINOR   needs a minor newer than the host implements
+ *   OLD_ABI_1_0     not broken: a plugin built for ABI 1.0, which every 1.x
+ *                   host must keep loading
  *   BAD_NO_REGISTER does not export lgw_plugin_register
  *   BAD_NO_STOP     does not register the required stop callback
  *   BAD_UNDEFINED   calls a host function this host does not have (as a
@@ -22,6 +24,13 @@ LGW_PLUGIN_EXPORT int lgw_plugin_abi(const int *v, int n)
     (void)v;
     (void)n;
     return LGW_ABI_ENCODE(LGW_ABI_MAJOR, LGW_ABI_MINOR + 1);
+}
+#elif defined(OLD_ABI_1_0)
+LGW_PLUGIN_EXPORT int lgw_plugin_abi(const int *v, int n)
+{
+    (void)v;
+    (void)n;
+    return LGW_ABI_ENCODE(1, 0);
 }
 #else
 LGW_PLUGIN_DEFINE_ABI()

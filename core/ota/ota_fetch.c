@@ -1,0 +1,329 @@
+/*
+ * The download thread of one firmware task (see ota_fetch.h): HTTPS GET with
+ * libcurl, resumed with "Range: bytes=N-" after a cut (or after a restart: the
+ * partial file is kept), capped at the task's exact size, then a digest of the
+ * whole file compared with the task's sign.
+ */
+#include "ota_fetch.h"
+#include "alink_sign.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int gw_ota_sign_method_parse(const char *s, gw_ota_sign_method_t *out)
+{
+    if (!s)
+        return -1;
+    if (!strcmp(s, "Md5")) {
+        *out = GW_OTA_MD5;
+        return 0;
+    }
+    if (!strcmp(s, "SHA256") || !strcmp(s, "Sha256")) {
+        *out = GW_OTA_SHA256;
+        return 0;
+    }
+    return -1;
+}
+
+size_t gw_ota_sign_len(gw_ota_sign_method_t m) { return m == GW_OTA_MD5 ? 32 : 64; }
+
+int gw_ota_file_digest(const char *path, gw_ota_sign_method_t m, char out[65])
+{
+    out[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = ctx && EVP_DigestInit_ex(ctx, m == GW_OTA_MD5 ? EVP_md5() : EVP_sha256(), NULL) == 1 ? 0 : -1;
+    unsigned char buf[65536];
+    while (rc == 0) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = -1;
+        if (n <= 0)
+            break;
+        if (EVP_DigestUpdate(ctx, buf, (size_t)n) != 1)
+            rc = -1;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1)
+        rc = -1;
+    EVP_MD_CTX_free(ctx);
+    close(fd);
+    if (rc == 0) {
+        for (unsigned i = 0; i < len && i < 32; i++)
+            snprintf(out + 2 * i, 3, "%02x", md[i]);
+    }
+    return rc;
+}
+
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static int g_curl_rc;
+static void curl_init_once(void) { g_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
+
+int gw_ota_fetch_global_init(void)
+{
+    pthread_once(&g_curl_once, curl_init_once);
+    return g_curl_rc;
+}
+
+/* State of one attempt (one HTTP request). */
+typedef struct attempt {
+    gw_ota_fetch_t *f;
+    CURL *curl;
+    int fd;
+    int64_t off;       /* bytes in the file */
+    bool first_write;
+    bool too_large;
+    bool io_error;
+} attempt_t;
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    attempt_t *a = userdata;
+    size_t n = size * nmemb;
+    if (a->first_write) {
+        a->first_write = false;
+        long code = 0;
+        curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &code);
+        if (a->off > 0 && code == 200) { /* the server ignored Range: start over */
+            if (ftruncate(a->fd, 0) != 0 || lseek(a->fd, 0, SEEK_SET) != 0) {
+                a->io_error = true;
+                return 0;
+            }
+            a->off = 0;
+        }
+    }
+    if (a->off + (int64_t)n > a->f->size) {
+        a->too_large = true;
+        return 0;
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(a->fd, ptr + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            a->io_error = true;
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    a->off += (int64_t)n;
+    atomic_store(&a->f->got, a->off);
+    uv_async_send(a->f->wake);
+    return n;
+}
+
+static int on_xfer(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    gw_ota_fetch_t *f = userdata;
+    return atomic_load(&f->cancel) ? 1 : 0;
+}
+
+/* Sleeps @p ms in small steps; false when cancelled meanwhile. */
+static bool pause_ms(gw_ota_fetch_t *f, unsigned ms)
+{
+    for (unsigned slept = 0; slept < ms; slept += 50) {
+        if (atomic_load(&f->cancel))
+            return false;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return !atomic_load(&f->cancel);
+}
+
+/* Errors another attempt cannot fix. */
+static bool permanent(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_TOO_MANY_REDIRECTS:
+    case CURLE_ABORTED_BY_CALLBACK:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Records the outcome step and its description. */
+#define fail(f, st, ...)                                      \
+    do {                                                      \
+        (f)->step = (st);                                     \
+        snprintf((f)->desc, sizeof (f)->desc, __VA_ARGS__);   \
+    } while (0)
+
+/* One HTTP request continuing the file; returns true when the file is complete. */
+static bool attempt_once(gw_ota_fetch_t *f, bool *retry)
+{
+    *retry = false;
+    attempt_t a = {.f = f, .fd = -1, .first_write = true};
+    a.fd = open(f->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (a.fd < 0 || fstat(a.fd, &st) != 0) {
+        fail(f, -2, "cannot write the image file: %s", strerror(errno));
+        if (a.fd >= 0)
+            close(a.fd);
+        return false;
+    }
+    a.off = st.st_size;
+    if (a.off > f->size && ftruncate(a.fd, 0) == 0)
+        a.off = 0;
+    if (lseek(a.fd, a.off, SEEK_SET) < 0) {
+        fail(f, -2, "cannot seek in the image file: %s", strerror(errno));
+        close(a.fd);
+        return false;
+    }
+    atomic_store(&f->got, a.off);
+    if (a.off == f->size) {
+        close(a.fd);
+        return true;
+    }
+    a.curl = curl_easy_init();
+    if (!a.curl) {
+        fail(f, -2, "cannot create a transfer");
+        close(a.fd);
+        return false;
+    }
+    char range[48], err[CURL_ERROR_SIZE] = "";
+    CURL *c = a.curl;
+    curl_easy_setopt(c, CURLOPT_URL, f->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (f->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_file);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)f->stall_timeout_s);
+    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->size);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "linkgw-ota/" LINKGW_VERSION);
+    if (a.off > 0) {
+        snprintf(range, sizeof range, "%lld-", (long long)a.off);
+        curl_easy_setopt(c, CURLOPT_RANGE, range);
+        atomic_fetch_add(&f->resumed, 1);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    long http = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+    curl_easy_cleanup(c);
+    bool io_ok = fsync(a.fd) == 0;
+    close(a.fd);
+    if (atomic_load(&f->cancel)) {
+        fail(f, -2, "download cancelled");
+        return false;
+    }
+    if (a.too_large || rc == CURLE_FILESIZE_EXCEEDED) { /* by the body, or announced by Content-Length */
+        unlink(f->path);
+        fail(f, -2, "the server sent more than the task's size (%lld bytes)", (long long)f->size);
+        return false;
+    }
+    if (a.io_error || !io_ok) {
+        fail(f, -2, "cannot write the image file: %s", strerror(errno));
+        return false;
+    }
+    if (rc == CURLE_OK && a.off == f->size)
+        return true;
+    if (rc == CURLE_OK) {
+        fail(f, -2, "the server sent %lld bytes fewer than the task's size", (long long)(f->size - a.off));
+        *retry = true;
+        return false;
+    }
+    if (rc == CURLE_HTTP_RETURNED_ERROR) {
+        if (http == 416 && unlink(f->path) == 0) { /* our partial file is not a prefix any more */
+            fail(f, -2, "HTTP 416 on resume");
+            *retry = true;
+            return false;
+        }
+        fail(f, -2, "download refused: HTTP %ld", http);
+        *retry = http >= 500;
+        return false;
+    }
+    fail(f, -2, "download failed: %.120s", err[0] ? err : curl_easy_strerror(rc));
+    *retry = !permanent(rc);
+    return false;
+}
+
+static void fetch_main(void *arg)
+{
+    gw_ota_fetch_t *f = arg;
+    bool complete = false;
+    for (unsigned i = 0; !complete && i <= f->retries; i++) {
+        if (i > 0 && !pause_ms(f, f->retry_delay_ms)) {
+            fail(f, -2, "download cancelled");
+            break;
+        }
+        bool retry;
+        complete = attempt_once(f, &retry);
+        if (!complete && !retry)
+            break;
+    }
+    if (complete) {
+        char got[65];
+        if (gw_ota_file_digest(f->path, f->method, got) != 0) {
+            fail(f, -3, "cannot read the image to verify it: %s", strerror(errno));
+        } else if (!gw_alink_hex_equal(got, f->sign)) {
+            f->step = -3;
+            snprintf(f->desc, sizeof f->desc, "%s mismatch: the image has %s", f->method == GW_OTA_MD5 ? "Md5" : "SHA256",
+                     got);
+            unlink(f->path); /* a wrong image is never resumed */
+        } else {
+            f->step = 0;
+            f->desc[0] = '\0';
+        }
+    }
+    atomic_store(&f->finished, true);
+    uv_async_send(f->wake);
+}
+
+int gw_ota_fetch_start(gw_ota_fetch_t *f)
+{
+    atomic_init(&f->got, 0);
+    atomic_init(&f->cancel, false);
+    atomic_init(&f->finished, false);
+    atomic_init(&f->resumed, 0);
+    f->step = -2;
+    snprintf(f->desc, sizeof f->desc, "download failed");
+    if (gw_ota_fetch_global_init() != 0 || uv_thread_create(&f->thread, fetch_main, f) != 0)
+        return -1;
+    f->started = true;
+    return 0;
+}
+
+void gw_ota_fetch_join(gw_ota_fetch_t *f)
+{
+    if (f->started) {
+        uv_thread_join(&f->thread);
+        f->started = false;
+    }
+}
