@@ -231,6 +231,23 @@ if runs:
         'TICK',
     ]
     add('emu', '\n'.join(runs[0][:3] + more) + '\n')
+    # custom topics, raw passthrough, user RRPC (emu_custom.c)
+    custom = [
+        'SUB /a1tmc66UyDK/subdev_basic_demo/user/get',
+        'PUB /a1tmc66UyDK/subdev_basic_demo/user/update {"temperature":21}',
+        'PUB /a1tmc66UyDK/subdev_basic_demo/user/update/error oops',
+        'PUB /sys/a1tmc66UyDK/subdev_basic_demo/thing/model/up_raw \x01\x02\x03',
+        'PUB /sys/a1tmc66UyDK/subdev_basic_demo/thing/model/down_raw_reply \x00',
+        'PUB /ext/rrpc/1234/a1tmc66UyDK/subdev_basic_demo/user/get {"ok":1}',
+        'ADMIN {"cmd":"user.publish","productKey":"a1tmc66UyDK","deviceName":"subdev_basic_demo",'
+        '"topic":"get","payload":"hello"}',
+        'ADMIN {"cmd":"user.rrpc","productKey":"a1tmc66UyDK","deviceName":"subdev_basic_demo",'
+        '"topic":"get","payload":"ping","timeout":1000}',
+        'ADMIN {"cmd":"raw.down","productKey":"a1tmc66UyDK","deviceName":"subdev_basic_demo","payload":"AQID"}',
+        'ADMIN {"cmd":"messages","productKey":"a1tmc66UyDK","deviceName":"subdev_basic_demo"}',
+        'TICK',
+    ]
+    add('emu', '\n'.join(runs[0][:1] + custom) + '\n')
     # dynamic registration (MQTT, authType=register) of a pre-registered sub-device
     import hmac
     rnd = '12345'
