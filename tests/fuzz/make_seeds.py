@@ -274,6 +274,35 @@ for v in [vb(True), vi(25), vf(23.6), vd(41.5), vt('abc'), ve(5), vdate(15244487
           vs([('offset', vd(1.0))]), vs([('result', vi(1))]), vi(-1), vd(float('nan')), b'']:
     add('tsl_uplink', v)
 
+# ---- the emulator's registry: the capture's, with the test thermometer model on the gateway and
+# sub-device products, and a custom-format product with its own topic classes (raw, user topics)
+reg = json.loads(read('tests/emu/data/capture-registry.json'))
+tsl = json.loads(read('tests/tsl/data/models/thermo.json'))
+for p in reg['products']:
+    if p['productKey'] in ('a13FN5TplKq', 'a1tmc66UyDK'):
+        t = json.loads(json.dumps(tsl))
+        t['profile']['productKey'] = p['productKey']
+        p['tsl'] = t
+    if p['productKey'] == 'a1RIsMLz2BJ':
+        p['dataFormat'] = 'custom'
+        p['topics'] = [{'topic': 'user/get', 'direction': 'subscribe'},
+                       {'topic': 'user/update', 'direction': 'publish'},
+                       {'topic': 'user/data/+', 'direction': 'both'}]
+with open(os.path.join(HERE, 'emu-registry.json'), 'w') as f:
+    f.write(json.dumps(reg, indent=1) + '\n')
+direct = [l for r in runs for l in r if l.startswith('CONNECT 60 a1RIsMLz2BJ.example1')][:1]
+add('emu', '\n'.join(direct + [
+    'SUB /a1RIsMLz2BJ/example1/user/get', 'SUB /a1RIsMLz2BJ/example1/user/data/#',
+    'PUB /a1RIsMLz2BJ/example1/user/update {"v":1}', 'PUB /a1RIsMLz2BJ/example1/user/data/x abc',
+    'PUB /sys/a1RIsMLz2BJ/example1/thing/model/up_raw \x01\x02', 'PUB /a1RIsMLz2BJ/example1/user/get no',
+    'ADMIN {"cmd":"raw.down","productKey":"a1RIsMLz2BJ","deviceName":"example1","payload":"AQID","cid":"1"}',
+    'PUB /sys/a1RIsMLz2BJ/example1/thing/model/down_raw_reply \x00\x01',
+    'ADMIN {"cmd":"user.rrpc","productKey":"a1RIsMLz2BJ","deviceName":"example1","topic":"user/data/y",'
+    '"payload":"ping"}',
+    'ADMIN {"cmd":"user.publish","productKey":"a1RIsMLz2BJ","deviceName":"example1","topic":"user/get",'
+    '"payload":"hi"}',
+    'ADMIN {"cmd":"messages","productKey":"a1RIsMLz2BJ","deviceName":"example1"}', 'TICK']) + '\n')
+
 # ---- write --------------------------------------------------------------------
 for target, items in corpus.items():
     d = os.path.join(HERE, 'corpus', target)
