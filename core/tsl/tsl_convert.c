@@ -169,6 +169,15 @@ static int build(const gw_tsl_datatype_t *t, const lgw_value_t *v, const char *p
             return wrong_type(t, v, path, err);
         if (!isfinite(d))
             return gw_tsl_err_set(err, type_code(t->type), path, "%g is not a finite number", d);
+        /* Off the grid: to the nearest point. On it: exactly as given, except a
+         * float sample (20.980024 for 20.98), whose digits past float precision are
+         * noise, so the snap loses nothing. */
+        if (t->step > 0) {
+            double base = t->has_min ? t->min : 0.0;
+            double eps = t->type == LGW_TYPE_FLOAT ? 4 * (double)FLT_EPSILON : 16 * DBL_EPSILON;
+            if (vt == LGW_TYPE_FLOAT || !gw_tsl_num_on_step(d, base, t->step, eps))
+                d = gw_tsl_num_snap(d, base, t->step);
+        }
         *out = json_real(d);
         break;
     case LGW_TYPE_BOOL:

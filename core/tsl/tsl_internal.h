@@ -52,4 +52,14 @@ bool gw_tsl_num_double(const char *s, double *out);
  */
 bool gw_tsl_num_on_step(double v, double base, double step, double rel_eps);
 
+/**
+ * @p v moved to the nearest point of the grid base + k * step and written
+ * with the decimals of step and base (so 114 * 0.01 is 1.14, not
+ * 1.1400000000000001). Device → cloud values go through it: the step is the
+ * resolution the product's TSL states, so a sensor's 20.86256 is reported as
+ * 20.86 for a step of 0.01 instead of being refused. Range and type checks
+ * still apply afterwards. Returns @p v when there is no step.
+ */
+double gw_tsl_num_snap(double v, double base, double step);
+
 #endif

@@ -155,9 +155,12 @@ int gw_tsl_point_to_json(const gw_tsl_point_map_t *pm, const lgw_value_t *v, jso
         if (p->type.type == LGW_TYPE_INT) {
             if (fabs(t) > 9e18)
                 return gw_tsl_err_set(err, GW_TSL_E_INT, path, "%g is outside the 32-bit int range", t);
+            t = (double)llround(t);
+            if (p->type.istep > 1)
+                t = gw_tsl_num_snap(t, (double)p->type.imin, (double)p->type.istep);
             j = json_integer((json_int_t)llround(t));
         } else {
-            j = json_real(t);
+            j = json_real(gw_tsl_num_snap(t, p->type.has_min ? p->type.min : 0.0, p->type.step));
         }
         if (!j)
             return OOM(err, path);

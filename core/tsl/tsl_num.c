@@ -83,6 +83,32 @@ bool gw_tsl_num_on_step(double v, double base, double step, double rel_eps)
     return fabs((v - base) - k * step) <= allowed;
 }
 
+/* Decimal places of @p x, up to 12 (0.01 → 2, 0.5 → 1, 5 → 0). */
+static int decimal_places(double x)
+{
+    double p = 1.0;
+    for (int d = 0; d < 12; d++, p *= 10.0)
+        if (fabs(x * p - nearbyint(x * p)) <= 1e-9 * fabs(x * p) + 1e-9)
+            return d;
+    return 12;
+}
+
+double gw_tsl_num_snap(double v, double base, double step)
+{
+    if (!(step > 0) || !isfinite(v))
+        return v;
+    double k = nearbyint((v - base) / step);
+    double q = base + k * step;
+    if (!isfinite(q))
+        return v;
+    int dec = decimal_places(step), dec_base = decimal_places(base);
+    double p = pow(10.0, dec > dec_base ? dec : dec_base);
+    double r = nearbyint(q * p) / p;
+    if (!isfinite(r))
+        return q;
+    return r == 0.0 ? copysign(0.0, v) : r; /* zero keeps the sign it came with */
+}
+
 void gw_tsl_utf8_fix(char *s)
 {
     unsigned char *p = (unsigned char *)s;

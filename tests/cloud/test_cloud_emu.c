@@ -21,6 +21,10 @@
 #include "log.h"
 #include "test_util.h"
 
+/* Upper bound of every wait for something that must happen: only a safety net
+ * (a passing run never waits for it), generous for a loaded 2-core CI machine. */
+#define WAIT_MS 30000
+
 #define PK "a1TestPK01"
 #define GW1 "gw01"
 #define GW1_DS "0123456789abcdef0123456789abcdef"
@@ -146,7 +150,7 @@ static void test_emu_auth_ntp_post(void **state)
     emu_fx_t *f = fx_new();
     f->cloud = make_cloud(f, GW1, GW1_DS, NULL);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected_synced, f, 8000));
+    assert_true(tu_run_until(&f->loop, connected_synced, f, WAIT_MS));
     /* the emulator's clock is the local clock: the correction is small */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -155,10 +159,10 @@ static void test_emu_auth_ntp_post(void **state)
 
     json_t *p = json_pack("{s:i}", "Uptime", 5);
     assert_int_equal(gw_cloud_request(f->cloud, "/sys/" PK "/" GW1 "/thing/event/property/post",
-                                      "thing.event.property.post", p, 5000, on_reply, f, NULL),
+                                      "thing.event.property.post", p, 20000, on_reply, f, NULL),
                      LGW_OK);
     json_decref(p);
-    assert_true(tu_run_until(&f->loop, done, f, 6000));
+    assert_true(tu_run_until(&f->loop, done, f, WAIT_MS));
     assert_int_equal(f->status, LGW_OK);
     assert_int_equal(f->code, 200);
     close_cloud(f);
@@ -192,7 +196,7 @@ static void test_emu_dynamic_registration_once(void **state)
     /* first boot: register, persist, then connect with the issued secret */
     f->cloud = make_cloud(f, GW2, NULL, &store);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    assert_true(tu_run_until(&f->loop, connected, f, WAIT_MS));
     gw_cloud_get_stats(f->cloud, &st);
     assert_int_equal(st.registrations, 1);
     assert_int_equal(st.connects, 1);
@@ -204,7 +208,7 @@ static void test_emu_dynamic_registration_once(void **state)
     /* second boot: the stored secret is used, no registration */
     f->cloud = make_cloud(f, GW2, NULL, &store);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    assert_true(tu_run_until(&f->loop, connected, f, WAIT_MS));
     gw_cloud_get_stats(f->cloud, &st);
     assert_int_equal(st.registrations, 0);
     assert_int_equal(st.connect_attempts, 1);
@@ -262,7 +266,7 @@ static void test_emu_dynamic_registration_db(void **state)
     gw_cloud_secret_store_t store = gw_cloud_secret_store_db(st);
     f->cloud = make_cloud(f, GW2, NULL, &store);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    assert_true(tu_run_until(&f->loop, connected, f, WAIT_MS));
     gw_cloud_stats_t stats;
     gw_cloud_get_stats(f->cloud, &stats);
     assert_int_equal(stats.registrations, 1);
@@ -286,7 +290,7 @@ static void test_emu_dynamic_registration_db(void **state)
     store = gw_cloud_secret_store_db(st);
     f->cloud = make_cloud(f, GW2, NULL, &store);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected, f, 10000));
+    assert_true(tu_run_until(&f->loop, connected, f, WAIT_MS));
     gw_cloud_get_stats(f->cloud, &stats);
     assert_int_equal(stats.registrations, 0);
     assert_int_equal(stats.connect_attempts, 1);
@@ -324,7 +328,7 @@ static void test_emu_malformed_downstream(void **state)
     assert_int_equal(gw_cloud_on(f->cloud, set, on_down, f), LGW_OK);
     assert_int_equal(gw_cloud_on(f->cloud, "/sys/" PK "/" GW1 "/thing/service/+", on_down, f), LGW_OK);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected_synced, f, 8000));
+    assert_true(tu_run_until(&f->loop, connected_synced, f, WAIT_MS));
 
     static const struct {
         const char *topic, *payload, *needle;
@@ -338,12 +342,12 @@ static void test_emu_malformed_downstream(void **state)
         snprintf(reply, sizeof reply, "%s_reply", bad[i].topic);
         assert_int_equal(tu_fake_publish(&f->admin, bad[i].topic, bad[i].payload), 0);
         wait_msg_t w = {f, reply, bad[i].needle};
-        assert_true(tu_run_until(&f->loop, admin_saw, &w, 5000));
+        assert_true(tu_run_until(&f->loop, admin_saw, &w, WAIT_MS));
     }
     /* still connected and serving: a well-formed request reaches the handler */
     assert_int_equal(tu_fake_publish(&f->admin, set, "{\"id\":\"78\",\"version\":\"1.0\",\"params\":{\"a\":1}}"), 0);
     wait_msg_t w = {f, "/sys/" PK "/" GW1 "/thing/service/property/set_reply", "\"id\":\"78\",\"code\":200"};
-    assert_true(tu_run_until(&f->loop, admin_saw, &w, 5000));
+    assert_true(tu_run_until(&f->loop, admin_saw, &w, WAIT_MS));
     assert_int_equal(f->handled, 1);
     gw_cloud_stats_t st;
     gw_cloud_get_stats(f->cloud, &st);
@@ -363,7 +367,7 @@ static void test_emu_console_services(void **state)
     assert_int_equal(gw_cloud_on(f->cloud, "/ext/rrpc/+/sys/+/+/thing/service/+", on_down, f), LGW_OK);
     assert_int_equal(gw_cloud_on(f->cloud, "/sys/" PK "/" GW1 "/thing/service/#", on_down, f), LGW_OK);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
-    assert_true(tu_run_until(&f->loop, connected_synced, f, 8000));
+    assert_true(tu_run_until(&f->loop, connected_synced, f, WAIT_MS));
     static const struct {
         const char *request, *cid;
         gw_cloud_msg_kind_t kind;
@@ -381,7 +385,7 @@ static void test_emu_console_services(void **state)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         assert_int_equal(tu_fake_publish(&f->admin, "$emu/request", cmds[i].request), 0);
         wait_msg_t w = {f, "$emu/response", cmds[i].cid};
-        assert_true(tu_run_until(&f->loop, admin_saw, &w, 8000));
+        assert_true(tu_run_until(&f->loop, admin_saw, &w, WAIT_MS));
         char *resp = tu_fake_last(&f->admin, "$emu/response", cmds[i].cid);
         assert_non_null(resp);
         if (!strstr(resp, "\"code\":200"))

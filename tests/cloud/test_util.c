@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,8 +77,34 @@ static bool port_accepts(int port)
     return ok;
 }
 
+/* Whether mosquitto's log, from byte @p from on, says the broker is running: it prints
+ * that only once every listener is open, so a free port that someone else took in the
+ * meantime (our mosquitto then exits) is never mistaken for our broker accepting. */
+static bool log_says_running(const char *path, long from)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    bool running = false;
+    char line[512];
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (!running && fgets(line, sizeof line, f))
+            running = strstr(line, "mosquitto version") && strstr(line, " running");
+    fclose(f);
+    return running;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
 static int broker_spawn(tu_broker_t *b)
 {
+    char log[300];
+    snprintf(log, sizeof log, "%s/mosquitto.log", b->dir);
+    long log_from = file_size(log); /* the log is appended to across restarts */
     FILE *f = fopen(b->conf, "w");
     if (!f)
         return -1;
@@ -107,13 +134,13 @@ static int broker_spawn(tu_broker_t *b)
         _exit(127);
     }
     b->pid = pid;
-    for (int i = 0; i < 500; i++) { /* up to 5 s */
+    for (int i = 0; i < 3000; i++) { /* up to 30 s: a safety net only */
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
             b->pid = 0;
             return -1; /* exited: port taken or bad config */
         }
-        if (port_accepts(b->port))
+        if (log_says_running(log, log_from) && port_accepts(b->port))
             return 0;
         sleep_ms(10);
     }
@@ -127,12 +154,14 @@ int tu_broker_start(tu_broker_t *b)
         return -1;
     snprintf(b->conf, sizeof b->conf, "%s/mosquitto.conf", b->dir);
     bool fixed = b->port != 0;
-    for (int attempt = 0; attempt < 20; attempt++) {
+    /* A fixed port (a restart on the same address) may be held for a while, e.g. as the
+     * local port of some other process's outgoing connection: keep trying for 30 s. */
+    for (int attempt = 0; attempt < (fixed ? 300 : 20); attempt++) {
         if (!fixed)
             b->port = tu_free_port();
         if (broker_spawn(b) == 0)
             return 0;
-        sleep_ms(fixed ? 100 : 10); /* a fixed port may still be in use for a moment */
+        sleep_ms(fixed ? 100 : 10);
     }
     fprintf(stderr, "mosquitto did not start (see %s/mosquitto.log)\n", b->dir);
     return -1;
@@ -286,7 +315,7 @@ int tu_fake_start_as(tu_fake_t *f, int port, const char *user, const char *pass)
         return -1;
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
+    until.tv_sec += 30; /* a safety net: SUBACK normally comes within milliseconds */
     pthread_mutex_lock(&f->mu);
     while (!f->subscribed && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0) {
     }

@@ -266,6 +266,8 @@ static void test_reload(void **state)
     kill(p.pid, SIGHUP);
     wait_for(&p, mark, "plugin e: test plugin started (label 'e1')");
     wait_for(&p, mark, "INFO linkgw: reload done");
+    /* the job must be running, not merely queued on a busy pool: a queued one is cancelled */
+    wait_for(&p, mark, "plugin e: block job running");
     mark = p.len;
     snprintf(text, sizeof text, "plugin = \"test_good\";\nsettings = { label = \"e2\"; block_file = \"%s\"; };\n",
              block);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,28 @@ static bool port_open(int port)
     return ok;
 }
 
+/* Whether the broker log, from byte @p from on, says mosquitto is running: it prints
+ * that only once every listener is open, so a free port that another process took in
+ * the meantime (our broker then exits) is never mistaken for our broker accepting. */
+static bool log_says_running(const char *path, long from)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    bool running = false;
+    char line[1024];
+    if (fseek(f, from, SEEK_SET) == 0)
+        while (!running && fgets(line, sizeof line, f))
+            running = strstr(line, "mosquitto version") && strstr(line, " running");
+    fclose(f);
+    return running;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : 0;
+}
+
 static int spawn_broker(emu_broker_t *b)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
@@ -58,6 +81,7 @@ static int spawn_broker(emu_broker_t *b)
         snprintf(cert, sizeof cert, "%s/tls/server.pem", b->dir);
         snprintf(key, sizeof key, "%s/tls/server.key", b->dir);
         snprintf(log, sizeof log, "%s/broker.log", b->dir);
+        long log_from = file_size(log);                /* appended to across restarts */
         pid_t pid = fork();
         if (pid < 0) return -1;
         if (pid == 0) {
@@ -78,11 +102,12 @@ static int spawn_broker(emu_broker_t *b)
             _exit(127);
         }
         b->pid = pid;
-        long long deadline = mono_ms() + 15000;
+        long long deadline = mono_ms() + EMU_WAIT_MS;
         int status;
         while (mono_ms() < deadline) {
-            if (waitpid(pid, &status, WNOHANG) == pid) { b->pid = 0; break; }
-            if (port_open(b->port) && (b->tls_port < 0 || port_open(b->tls_port))) return 0;
+            if (waitpid(pid, &status, WNOHANG) == pid) { b->pid = 0; break; }   /* e.g. port taken: retry */
+            if (log_says_running(log, log_from) && port_open(b->port) && (b->tls_port < 0 || port_open(b->tls_port)))
+                return 0;
             usleep(20000);
         }
         if (b->pid) { kill(pid, SIGKILL); waitpid(pid, &status, 0); b->pid = 0; }
@@ -116,7 +141,7 @@ int emu_broker_stop(emu_broker_t *b)
     int status;
     if (b->pid <= 0) return 0;
     kill(b->pid, SIGTERM);
-    long long deadline = mono_ms() + 10000;
+    long long deadline = mono_ms() + EMU_WAIT_MS;
     while (mono_ms() < deadline) {
         if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
             b->pid = 0;
@@ -304,7 +329,7 @@ emu_client_t *emu_client_connect(const emu_broker_t *b, const char *client_id, c
     if (tls && mosquitto_tls_set(c->m, b->cafile, NULL, NULL, NULL, NULL) != MOSQ_ERR_SUCCESS) goto fail;
     if (mosquitto_connect(c->m, "127.0.0.1", tls ? b->tls_port : b->port, keepalive) != MOSQ_ERR_SUCCESS) goto fail;
     if (mosquitto_loop_start(c->m) != MOSQ_ERR_SUCCESS) goto fail;
-    wait_cond(c, &c->connack, 5000);
+    wait_cond(c, &c->connack, EMU_WAIT_MS);
     *connack = c->connack;
     if (c->connack == 0) return c;
     emu_client_close(c);
@@ -334,7 +359,7 @@ int emu_client_sub(emu_client_t *c, const char *filter)
     c->granted = -1;
     pthread_mutex_unlock(&c->mu);
     if (mosquitto_subscribe(c->m, NULL, filter, 0) != MOSQ_ERR_SUCCESS) return -1;
-    wait_cond(c, &c->granted, 5000);
+    wait_cond(c, &c->granted, EMU_WAIT_MS);
     return c->granted;
 }
 

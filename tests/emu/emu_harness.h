@@ -9,6 +9,12 @@
 #include <sys/types.h>
 #include <jansson.h>
 
+/* Upper bound of every wait for something that must happen (a reply, a delivery, a
+ * CONNACK/SUBACK): only a safety net, a passing run never waits for it; generous for a
+ * loaded 2-core CI machine running the ASan build. Waits for what must NOT happen stay
+ * short and explicit. */
+#define EMU_WAIT_MS 30000
+
 typedef struct {
     char dir[256];        /* temp dir: registry, state/, tls/ */
     char state_dir[300];

@@ -115,7 +115,7 @@ static void t_dynamic_registration(void **s)
     (void)s;
     emu_client_t *c = dynreg(DEV_PK, "devreg1", "DevSecret0000001", &rc);
     assert_int_equal(rc, 0);
-    json_t *msg = emu_client_wait(c, "/ext/register", 5000);            /* no SUBSCRIBE needed */
+    json_t *msg = emu_client_wait(c, "/ext/register", EMU_WAIT_MS);            /* no SUBSCRIBE needed */
     assert_non_null(msg);
     const char *secret = json_string_value(json_object_get(msg, "deviceSecret"));
     assert_non_null(secret);
@@ -142,7 +142,7 @@ static void t_second_connection_replaces_first(void **s)
     snprintf(cid, sizeof cid, "other|securemode=3,signmethod=hmacsha1,timestamp=1|");
     emu_client_t *b = emu_client_connect(&B, cid, "gw02&" GW_PK, pass, 60, false, &rc);
     assert_int_equal(rc, 0);
-    for (int i = 0; i < 100 && emu_client_connected(a); i++) usleep(50000);
+    for (int i = 0; i < EMU_WAIT_MS / 50 && emu_client_connected(a); i++) usleep(50000);
     assert_false(emu_client_connected(a));
     assert_true(emu_client_connected(b));
     emu_client_close(a);

@@ -43,12 +43,12 @@ static void topo_login(emu_client_t *c, const char *gw, const char *dn, const ch
              "\"signmethod\":\"hmacSha256\",\"sign\":\"%s\"}", SUB_PK, dn, SUB_PK, dn, sign);
     snprintf(payload, sizeof payload, "{\"id\":\"1\",\"params\":[%s]}", e);
     snprintf(topic, sizeof topic, "/sys/%s/%s/thing/topo/add", GW_PK, gw);
-    json_t *r = emu_client_request(c, topic, payload, 5000);
+    json_t *r = emu_client_request(c, topic, payload, EMU_WAIT_MS);
     assert_int_equal(emu_code(r), 200);
     json_decref(r);
     snprintf(payload, sizeof payload, "{\"id\":\"2\",\"params\":{\"signMethod\":\"hmacSha256\",\"deviceList\":[%s]}}", e);
     snprintf(topic, sizeof topic, "/ext/session/%s/%s/combine/batch_login", GW_PK, gw);
-    r = emu_client_request(c, topic, payload, 5000);
+    r = emu_client_request(c, topic, payload, EMU_WAIT_MS);
     assert_int_equal(emu_code(r), 200);
     json_decref(r);
 }
@@ -83,7 +83,7 @@ static void t_property_set(void **s)
     cli_job_t j = {.args = {"prop", "set", SUB_PK, "sub01", "{\"PowerSwitch\":1}", NULL}};
     (void)s;
     pthread_create(&th, NULL, cli_thread, &j);
-    json_t *m = emu_client_wait(G, "/sys/" SUB_PK "/sub01/thing/service/property/set", 10000);
+    json_t *m = emu_client_wait(G, "/sys/" SUB_PK "/sub01/thing/service/property/set", EMU_WAIT_MS);
     assert_non_null(m);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "PowerSwitch")), 1);
     assert_string_equal(json_string_value(json_object_get(m, "method")), "thing.service.property.set");
@@ -114,7 +114,7 @@ static void t_services(void **s)
     /* async */
     cli_job_t a = {.args = {"service", "invoke", SUB_PK, "sub01", "Calibrate", "{\"Offset\":1.5}", NULL}};
     pthread_create(&th, NULL, cli_thread, &a);
-    json_t *m = emu_client_wait(G, "/sys/" SUB_PK "/sub01/thing/service/Calibrate", 10000);
+    json_t *m = emu_client_wait(G, "/sys/" SUB_PK "/sub01/thing/service/Calibrate", EMU_WAIT_MS);
     assert_non_null(m);
     snprintf(reply, sizeof reply, "{\"id\":\"%s\",\"code\":200,\"data\":{\"Result\":1}}", json_string_value(json_object_get(m, "id")));
     emu_client_pub(G, "/sys/" SUB_PK "/sub01/thing/service/Calibrate_reply", reply);
@@ -127,7 +127,7 @@ static void t_services(void **s)
     /* sync, gateway with ext bit0: /ext/rrpc/{mid}/sys/... answered on the same topic */
     cli_job_t b = {.args = {"service", "invoke", SUB_PK, "sub01", "Calibrate", "{\"Offset\":0.5}", "--sync", NULL}};
     pthread_create(&th, NULL, cli_thread, &b);
-    m = emu_client_wait_prefix(G, "/ext/rrpc/", 10000, topic, sizeof topic);
+    m = emu_client_wait_prefix(G, "/ext/rrpc/", EMU_WAIT_MS, topic, sizeof topic);
     assert_non_null(m);
     assert_non_null(strstr(topic, "/sys/" SUB_PK "/sub01/thing/service/Calibrate"));
     snprintf(reply, sizeof reply, "{\"id\":\"%s\",\"code\":200,\"data\":{\"Result\":0}}", json_string_value(json_object_get(m, "id")));
@@ -141,7 +141,7 @@ static void t_services(void **s)
     /* sync, gateway without ext: /sys/{pk}/{dn}/rrpc/request/{mid} -> rrpc/response/{mid} */
     cli_job_t c = {.args = {"service", "invoke", SUB_PK, "sub02", "Calibrate", "{\"Offset\":0.5}", "--sync", NULL}};
     pthread_create(&th, NULL, cli_thread, &c);
-    m = emu_client_wait_prefix(H, "/sys/" SUB_PK "/sub02/rrpc/request/", 10000, topic, sizeof topic);
+    m = emu_client_wait_prefix(H, "/sys/" SUB_PK "/sub02/rrpc/request/", EMU_WAIT_MS, topic, sizeof topic);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "method")), "thing.service.Calibrate");
     char resp_topic[300];
@@ -156,9 +156,12 @@ static void t_services(void **s)
     /* unknown service and a device that never answers (timeout) */
     const char *unk[] = {"service", "invoke", SUB_PK, "sub01", "NoSuch", "{}", NULL};
     assert_int_equal(emu_cli(&B, NULL, unk), 1);
-    const char *slow[] = {"service", "invoke", SUB_PK, "sub01", "Calibrate", "{}", "--timeout-ms", "300", NULL};
+    const char *slow[] = {"service", "invoke", SUB_PK, "sub01", "Calibrate", "{\"Offset\":0.5}", "--timeout-ms", "300",
+                          NULL};
     assert_int_equal(emu_cli(&B, NULL, slow), 1);
-    json_decref(emu_client_wait(G, "/sys/" SUB_PK "/sub01/thing/service/Calibrate", 2000));
+    m = emu_client_wait(G, "/sys/" SUB_PK "/sub01/thing/service/Calibrate", EMU_WAIT_MS); /* it did reach the device */
+    assert_non_null(m);
+    json_decref(m);
 }
 
 static void t_ota_push(void **s)
@@ -167,14 +170,14 @@ static void t_ota_push(void **s)
     const char *args[] = {"ota", "push", SUB_PK, "sub01", "--url", "https://example.invalid/fw.bin", "--version", "2.0.0",
                           "--size", "1024", "--sign", "93230c3bde425a9d7984a594ac55ea1e", "--sign-method", "Md5", NULL};
     assert_int_equal(emu_cli(&B, NULL, args), 0);
-    json_t *m = emu_client_wait(G, "/ota/device/upgrade/" SUB_PK "/sub01", 5000);
+    json_t *m = emu_client_wait(G, "/ota/device/upgrade/" SUB_PK "/sub01", EMU_WAIT_MS);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "code")), "1000");
     assert_string_equal(json_string_value(json_object_get(json_object_get(m, "data"), "version")), "2.0.0");
     json_decref(m);
     emu_client_pub(G, "/ota/device/progress/" SUB_PK "/sub01", "{\"id\":1,\"params\":{\"step\":\"50\",\"desc\":\"\"}}");
     emu_client_pub(G, "/ota/device/inform/" SUB_PK "/sub01", "{\"id\":2,\"params\":{\"version\":\"2.0.0\"}}");
-    json_t *r = emu_client_request(G, "/sys/" GW_PK "/gw01/thing/topo/get", "{\"id\":\"3\",\"params\":{}}", 5000);
+    json_t *r = emu_client_request(G, "/sys/" GW_PK "/gw01/thing/topo/get", "{\"id\":\"3\",\"params\":{}}", EMU_WAIT_MS);
     json_decref(r);
     json_t *st = emu_state(&B);
     json_t *ota = json_object_get(json_object_get(json_object_get(st, "devices"), SUB_PK "/sub01"), "ota");
@@ -192,7 +195,7 @@ static void t_lifecycle(void **s)
     /* disable: thing/disable on the sub-device topic + topo/change 8, session ends */
     const char *dis[] = {"device", "disable", SUB_PK, "sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, dis), 0);
-    json_t *m = emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/disable", 5000);
+    json_t *m = emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/disable", EMU_WAIT_MS);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(m, "method")), "thing.disable");
     /* the gateway's answer is accepted although the session has ended: no 520 */
@@ -201,7 +204,7 @@ static void t_lifecycle(void **s)
     emu_client_pub(H, "/sys/" SUB_PK "/sub02/thing/disable_reply", ans);
     json_decref(m);
     assert_int_equal(emu_client_sub(H, "/ext/error/" GW_PK "/gw02"), 0);
-    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", 5000);
+    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", EMU_WAIT_MS);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "status")), 8);
     json_decref(m);
     /* login of a disabled sub-device: 522 */
@@ -209,37 +212,40 @@ static void t_lifecycle(void **s)
     emu_sub_sign(SUB_PK, "sub02", SUB_DS(2), "1", sign);
     snprintf(payload, sizeof payload, "{\"id\":\"9\",\"params\":{\"productKey\":\"%s\",\"deviceName\":\"sub02\",\"clientId\":\"%s.sub02\","
              "\"timestamp\":\"1\",\"signMethod\":\"hmacSha256\",\"sign\":\"%s\"}}", SUB_PK, SUB_PK, sign);
-    json_t *r = emu_client_request(H, "/ext/session/" GW_PK "/gw02/combine/login", payload, 5000);
+    json_t *r = emu_client_request(H, "/ext/session/" GW_PK "/gw02/combine/login", payload, EMU_WAIT_MS);
     assert_int_equal(emu_code(r), 522);
     json_decref(r);
     assert_null(emu_client_wait(H, "/ext/error/" GW_PK "/gw02", 300));
     const char *en[] = {"device", "enable", SUB_PK, "sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, en), 0);
-    json_decref(emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/enable", 5000));
-    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", 5000);
+    json_decref(emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/enable", EMU_WAIT_MS));
+    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", EMU_WAIT_MS);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "status")), 2);
     json_decref(m);
-    r = emu_client_request(H, "/ext/session/" GW_PK "/gw02/combine/login", payload, 5000);
+    r = emu_client_request(H, "/ext/session/" GW_PK "/gw02/combine/login", payload, EMU_WAIT_MS);
     assert_int_equal(emu_code(r), 200);
     json_decref(r);
     /* console topo delete -> topo/change 1, then add back -> 0 */
     const char *tdel[] = {"topo", "delete", GW_PK "/gw02", SUB_PK "/sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, tdel), 0);
-    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", 5000);
+    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", EMU_WAIT_MS);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "status")), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(m, "params"), "subList"), 0),
                                                           "deviceName")), "sub02");
     json_decref(m);
     const char *tadd[] = {"topo", "add", GW_PK, "gw02", SUB_PK, "sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, tadd), 0);
-    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", 5000);
+    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", EMU_WAIT_MS);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "status")), 0);
     json_decref(m);
     /* delete: thing/delete + topo/change 1, device gone */
     const char *del[] = {"device", "delete", SUB_PK, "sub02", NULL};
     assert_int_equal(emu_cli(&B, NULL, del), 0);
+    /* NOT delivered today: the emulator checks the read ACL when mosquitto delivers, after
+     * sub02 has left gw02's topology, and gw02 (no _ss) receives through its subscription.
+     * Waited for briefly, as before, without asserting it. */
     json_decref(emu_client_wait(H, "/sys/" SUB_PK "/sub02/thing/delete", 5000));
-    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", 5000);
+    m = emu_client_wait(H, "/sys/" GW_PK "/gw02/thing/topo/change", EMU_WAIT_MS);
     assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "params"), "status")), 1);
     json_decref(m);
     const char *get[] = {"device", "get", SUB_PK, "sub02", NULL};
@@ -257,19 +263,19 @@ static void t_direct_device(void **s)
     assert_int_equal(emu_cli(&B, NULL, ota), 0);
     emu_client_t *d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", "_ss=1", &rc);
     assert_non_null(d);
-    json_t *m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", 5000);
+    json_t *m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", EMU_WAIT_MS);
     assert_non_null(m);
     assert_string_equal(json_string_value(json_object_get(json_object_get(m, "data"), "module")), "MCU");
     json_decref(m);
-    const char *waiton[] = {"wait", "online", DEV_PK, "dev01", "--timeout", "5", NULL};
+    const char *waiton[] = {"wait", "online", DEV_PK, "dev01", "--timeout", "30", NULL};
     assert_int_equal(emu_cli(&B, NULL, waiton), 0);
     /* disabling a direct device disconnects it and refuses it afterwards */
     const char *dis[] = {"device", "disable", DEV_PK, "dev01", NULL};
     assert_int_equal(emu_cli(&B, NULL, dis), 0);
-    for (int i = 0; i < 100 && emu_client_connected(d); i++) usleep(50000);
+    for (int i = 0; i < EMU_WAIT_MS / 50 && emu_client_connected(d); i++) usleep(50000);
     assert_false(emu_client_connected(d));
     emu_client_close(d);
-    const char *waitoff[] = {"wait", "offline", DEV_PK, "dev01", "--timeout", "5", NULL};
+    const char *waitoff[] = {"wait", "offline", DEV_PK, "dev01", "--timeout", "30", NULL};
     assert_int_equal(emu_cli(&B, NULL, waitoff), 0);
     assert_null(emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc));
     const char *en[] = {"device", "enable", DEV_PK, "dev01", NULL};
@@ -278,7 +284,7 @@ static void t_direct_device(void **s)
     d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", NULL, &rc);
     assert_non_null(d);
     assert_int_equal(emu_client_sub(d, "/ota/device/upgrade/" DEV_PK "/+"), 0);
-    m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", 5000);
+    m = emu_client_wait(d, "/ota/device/upgrade/" DEV_PK "/dev01", EMU_WAIT_MS);
     assert_non_null(m);
     json_decref(m);
     emu_client_close(d);
@@ -340,7 +346,7 @@ static void t_admin_garbage(void **s)
     for (int i = 0; bad[i]; i++) emu_client_pub(a, "$emu/request", bad[i]);
     json_t *r = NULL;
     int answers = 0;
-    while ((r = emu_client_wait(a, "$emu/response", 2000)) != NULL) {
+    while ((r = emu_client_wait(a, "$emu/response", EMU_WAIT_MS)) != NULL) {
         assert_false(json_is_true(json_object_get(r, "ok")));
         json_decref(r);
         if (++answers == 18) break;
@@ -376,7 +382,7 @@ static void t_state_survives_restart(void **s)
     /* the gateway can reconnect and log its sub-device in again */
     G = emu_device_connect(&B, GW_PK, "gw01", GW_DS(1), "_ss=1,ext=1", &rc);
     assert_non_null(G);
-    json_t *r = emu_client_request(G, "/sys/" GW_PK "/gw01/thing/topo/get", "{\"id\":\"1\",\"params\":{}}", 5000);
+    json_t *r = emu_client_request(G, "/sys/" GW_PK "/gw01/thing/topo/get", "{\"id\":\"1\",\"params\":{}}", EMU_WAIT_MS);
     assert_int_equal(emu_code(r), 200);
     assert_int_equal(json_array_size(json_object_get(r, "data")), 1);
     json_decref(r);

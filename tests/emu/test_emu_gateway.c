@@ -58,7 +58,7 @@ static json_t *req(const char *topic, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(payload, sizeof payload, fmt, ap);
     va_end(ap);
-    return emu_client_request(G, topic, payload, 5000);
+    return emu_client_request(G, topic, payload, EMU_WAIT_MS);
 }
 
 static int code_of(json_t *r)
@@ -122,7 +122,7 @@ static void t_topology_and_sessions(void **s)
 
     /* sub-device data on its own topics, through the gateway connection */
     assert_int_equal(code_of(emu_client_request(G, "/sys/" SUB_PK "/sub01/thing/event/property/post",
-                                                "{\"id\":\"4\",\"version\":\"1.0\",\"params\":{\"Temperature\":23.5,\"PowerSwitch\":1},\"sys\":{\"ack\":1}}", 5000)), 200);
+                                                "{\"id\":\"4\",\"version\":\"1.0\",\"params\":{\"Temperature\":23.5,\"PowerSwitch\":1},\"sys\":{\"ack\":1}}", EMU_WAIT_MS)), 200);
     json_t *d = device_state(SUB_PK "/sub01");
     assert_true(json_number_value(json_object_get(json_object_get(json_object_get(d, "properties"), "Temperature"), "value")) == 23.5);
     json_decref(d);
@@ -133,7 +133,7 @@ static void t_topology_and_sessions(void **s)
     json_decref(r);
     assert_int_equal(code_of(req(S("logout"), "{\"id\":\"6\",\"params\":{\"productKey\":\"" SUB_PK "\",\"deviceName\":\"sub02\"}}")), 520);
     emu_client_pub(G, "/sys/" SUB_PK "/sub02/thing/event/property/post", "{\"id\":\"7\",\"params\":{\"Temperature\":1.5}}");
-    r = emu_client_wait(G, "/ext/error/" GW_PK "/gw01", 5000);
+    r = emu_client_wait(G, "/ext/error/" GW_PK "/gw01", EMU_WAIT_MS);
     assert_int_equal(emu_code(r), 520);
     assert_string_equal(json_string_value(json_object_get(r, "id")), "7");
     assert_string_equal(json_string_value(json_object_get(json_object_get(r, "data"), "deviceName")), "sub02");
@@ -257,7 +257,7 @@ static void t_tsl_validation(void **s)
     add_and_login("sub05", SUB_DS(5));
     const char *topic = "/sys/" SUB_PK "/sub05/thing/event/property/post";
     assert_int_equal(code_of(emu_client_request(G, topic, "{\"id\":\"1\",\"params\":{\"Temperature\":20.5,\"Mode\":1,\"Label\":\"ok\","
-                                                "\"Color\":{\"R\":1,\"G\":2},\"Samples\":[1.5,2]}}", 5000)), 200);
+                                                "\"Color\":{\"R\":1,\"G\":2},\"Samples\":[1.5,2]}}", EMU_WAIT_MS)), 200);
     /* wrong types / ranges / enum / text length / unknown: dropped, still 200 */
     char longtext[200];
     memset(longtext, 'x', 100);
@@ -265,7 +265,7 @@ static void t_tsl_validation(void **s)
     char payload[1024];
     snprintf(payload, sizeof payload, "{\"id\":\"2\",\"params\":{\"Temperature\":\"hot\",\"Mode\":7,\"Label\":\"%s\",\"PowerSwitch\":{\"value\":2,\"time\":1},"
              "\"Color\":{\"R\":300},\"Nope\":1,\"Samples\":[\"a\"]}}", longtext);
-    assert_int_equal(code_of(emu_client_request(G, topic, payload, 5000)), 200);
+    assert_int_equal(code_of(emu_client_request(G, topic, payload, EMU_WAIT_MS)), 200);
     json_t *d = device_state(SUB_PK "/sub05");
     json_t *p = json_object_get(d, "properties");
     assert_true(json_number_value(json_object_get(json_object_get(p, "Temperature"), "value")) == 20.5);
@@ -275,17 +275,17 @@ static void t_tsl_validation(void **s)
     assert_null(json_object_get(p, "Nope"));
     json_decref(d);
     /* {"value","time"} form */
-    assert_int_equal(code_of(emu_client_request(G, topic, "{\"id\":\"3\",\"params\":{\"PowerSwitch\":{\"value\":1,\"time\":1524448722000}}}", 5000)), 200);
+    assert_int_equal(code_of(emu_client_request(G, topic, "{\"id\":\"3\",\"params\":{\"PowerSwitch\":{\"value\":1,\"time\":1524448722000}}}", EMU_WAIT_MS)), 200);
     /* events: valid accepted, invalid refused with a TSL code, unknown refused */
     const char *ev = "/sys/" SUB_PK "/sub05/thing/event/Overheat/post";
-    assert_int_equal(code_of(emu_client_request(G, ev, "{\"id\":\"4\",\"params\":{\"value\":{\"Temperature\":99.5},\"time\":1}}", 5000)), 200);
-    assert_int_equal(code_of(emu_client_request(G, ev, "{\"id\":\"5\",\"params\":{\"Temperature\":999}}", 5000)), 6307);
-    assert_int_equal(code_of(emu_client_request(G, "/sys/" SUB_PK "/sub05/thing/event/Nope/post", "{\"id\":\"6\",\"params\":{}}", 5000)), 5160);
+    assert_int_equal(code_of(emu_client_request(G, ev, "{\"id\":\"4\",\"params\":{\"value\":{\"Temperature\":99.5},\"time\":1}}", EMU_WAIT_MS)), 200);
+    assert_int_equal(code_of(emu_client_request(G, ev, "{\"id\":\"5\",\"params\":{\"Temperature\":999}}", EMU_WAIT_MS)), 6307);
+    assert_int_equal(code_of(emu_client_request(G, "/sys/" SUB_PK "/sub05/thing/event/Nope/post", "{\"id\":\"6\",\"params\":{}}", EMU_WAIT_MS)), 5160);
     /* more than 200 properties */
     char big[8192] = "{\"id\":\"7\",\"params\":{";
     for (int i = 0; i < 201; i++) { char x[32]; snprintf(x, sizeof x, "%s\"p%d\":1", i ? "," : "", i); strcat(big, x); }
     strcat(big, "}}");
-    assert_int_equal(code_of(emu_client_request(G, topic, big, 5000)), 460);
+    assert_int_equal(code_of(emu_client_request(G, topic, big, EMU_WAIT_MS)), 460);
     /* sys.ack = 0: no reply */
     emu_client_pub(G, topic, "{\"id\":\"8\",\"params\":{\"Temperature\":21.5},\"sys\":{\"ack\":0}}");
     assert_null(emu_client_wait(G, "/sys/" SUB_PK "/sub05/thing/event/property/post_reply", 500));
@@ -351,14 +351,14 @@ static void t_ntp(void **s)
 {
     (void)s;
     emu_client_pub(G, "/ext/ntp/" GW_PK "/gw01/request", "{\"deviceSendTime\":\"1571724098000\"}");
-    json_t *r = emu_client_wait(G, "/ext/ntp/" GW_PK "/gw01/response", 5000);
+    json_t *r = emu_client_wait(G, "/ext/ntp/" GW_PK "/gw01/response", EMU_WAIT_MS);
     assert_non_null(r);
     assert_string_equal(json_string_value(json_object_get(r, "deviceSendTime")), "1571724098000");
     assert_true(json_is_string(json_object_get(r, "serverRecvTime")));
     assert_true(json_is_string(json_object_get(r, "serverSendTime")));
     json_decref(r);
     emu_client_pub(G, "/ext/ntp/" GW_PK "/gw01/request", "{\"deviceSendTime\":1571724098000}");
-    r = emu_client_wait(G, "/ext/ntp/" GW_PK "/gw01/response", 5000);
+    r = emu_client_wait(G, "/ext/ntp/" GW_PK "/gw01/response", EMU_WAIT_MS);
     assert_true(json_is_integer(json_object_get(r, "serverSendTime")));
     assert_true(json_integer_value(json_object_get(r, "serverSendTime")) > 1600000000000LL);
     json_decref(r);
@@ -382,14 +382,14 @@ static void t_acl(void **s)
     emu_client_t *g2 = emu_device_connect(&B, GW_PK, "gw02", GW_DS(2), NULL, &rc);   /* no _ss: replies are published */
     assert_non_null(g2);
     assert_int_equal(emu_client_sub(g2, "/sys/" GW_PK "/gw02/thing/topo/get_reply"), 0);
-    assert_int_equal(code_of(emu_client_request(g2, "/sys/" GW_PK "/gw02/thing/topo/get", "{\"id\":\"99\",\"params\":{}}", 5000)), 200);
+    assert_int_equal(code_of(emu_client_request(g2, "/sys/" GW_PK "/gw02/thing/topo/get", "{\"id\":\"99\",\"params\":{}}", EMU_WAIT_MS)), 200);
     assert_null(emu_client_wait(d, "/sys/" GW_PK "/gw02/thing/topo/get_reply", 300));   /* not for d */
     assert_null(emu_client_wait(d, "/sys/" GW_PK "/gw02/thing/topo/get", 10));
     emu_client_close(g2);
-    assert_int_equal(code_of(emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/event/property/post", "{\"id\":\"2\",\"params\":{}}", 5000)), 200);
+    assert_int_equal(code_of(emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/event/property/post", "{\"id\":\"2\",\"params\":{}}", EMU_WAIT_MS)), 200);
     /* a direct device cannot act as a gateway */
     assert_int_equal(emu_client_sub(d, "/sys/" DEV_PK "/dev01/thing/topo/get_reply"), 0);
-    assert_int_equal(code_of(emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/topo/get", "{\"id\":\"3\",\"params\":{}}", 5000)), 460);
+    assert_int_equal(code_of(emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/topo/get", "{\"id\":\"3\",\"params\":{}}", EMU_WAIT_MS)), 460);
     emu_client_close(d);
     /* the gateway: sub-device outside its topology, downstream-only topics, other gateway's session topics */
     emu_client_pub(G, "/sys/" SUB_PK "/sub08/thing/event/property/post", "{\"id\":\"4\",\"params\":{\"Temperature\":1.5}}");
@@ -428,7 +428,7 @@ static void t_garbage_never_crashes(void **s)
         for (int p = 0; payloads[p]; p++) emu_client_pub(G, topics[t], payloads[p]);
         emu_client_pub(G, topics[t], deep);
     }
-    json_t *r = emu_client_wait(G, T("thing/topo/add_reply"), 5000);
+    json_t *r = emu_client_wait(G, T("thing/topo/add_reply"), EMU_WAIT_MS);
     assert_non_null(r);
     json_decref(r);
     const char *args[] = {"ping", NULL};

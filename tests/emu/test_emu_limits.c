@@ -57,7 +57,7 @@ static int topo_add(emu_client_t *c, int from, int n)
                                 "\"signmethod\":\"hmacSha256\",\"sign\":\"%s\"}", i > from ? "," : "", dn, dn, sign);
     }
     snprintf(payload + len, sizeof payload - len, "]}");
-    json_t *r = emu_client_request(c, "/sys/a1CapGw001/capgw/thing/topo/add", payload, 10000);
+    json_t *r = emu_client_request(c, "/sys/a1CapGw001/capgw/thing/topo/add", payload, EMU_WAIT_MS);
     int code = emu_code(r);
     json_decref(r);
     return code;
@@ -72,7 +72,7 @@ static void t_topology_cap(void **s)
     for (int i = 0; i < 2000; i += 30) assert_int_equal(topo_add(c, i, i + 30 <= 2000 ? 30 : 2000 - i), 200);
     assert_int_equal(topo_add(c, 2000, 1), 6400);      /* the 2,001st */
     assert_int_equal(topo_add(c, 1990, 10), 200);      /* already bound: not new */
-    json_t *r = emu_client_request(c, "/sys/a1CapGw001/capgw/thing/topo/get", "{\"id\":\"1\",\"params\":{}}", 10000);
+    json_t *r = emu_client_request(c, "/sys/a1CapGw001/capgw/thing/topo/get", "{\"id\":\"1\",\"params\":{}}", EMU_WAIT_MS);
     assert_int_equal(json_array_size(json_object_get(r, "data")), 2000);
     json_decref(r);
     emu_client_close(c);

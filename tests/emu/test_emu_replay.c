@@ -93,7 +93,7 @@ static void t_replay_capture(void **s)
             json_error_t je;
             json_t *req = json_loads(payload, 0, &je);
             assert_non_null(req);
-            json_t *r = emu_client_request(c, rest, payload, 5000);
+            json_t *r = emu_client_request(c, rest, payload, EMU_WAIT_MS);
             if (!r || emu_code(r) != 200) {
                 char *t = r ? json_dumps(r, 0) : NULL;
                 fprintf(stderr, "replay: %s -> %s\n", rest, t ? t : "(no reply)");

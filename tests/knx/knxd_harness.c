@@ -111,7 +111,7 @@ bool knxd_start(knxd_t *k, bool tcp)
         k->pid = spawn(argv, k->log);
         if (k->pid < 0)
             return false;
-        uint64_t deadline = now_ms() + 5000;
+        uint64_t deadline = now_ms() + 30000; /* a safety net: knxd is normally up in milliseconds */
         while (now_ms() < deadline) {
             int status;
             if (waitpid(k->pid, &status, WNOHANG) == k->pid) {

@@ -93,7 +93,7 @@ int simproc_start_sim(simproc_t *sp, const char *const *args)
     int fd = spawn(sp, argv, false);
     if (fd < 0)
         return -1;
-    bool ok = read_lines(fd, 5000, sim_line, sp);
+    bool ok = read_lines(fd, 30000, sim_line, sp);
     close(fd); /* the simulator prints nothing more on stdout */
     if (!ok)
         simproc_stop(sp);
@@ -116,7 +116,7 @@ int simproc_start_socat(simproc_t *sp)
     int fd = spawn(sp, argv, true);
     if (fd < 0)
         return -1;
-    bool ok = read_lines(fd, 5000, socat_line, sp);
+    bool ok = read_lines(fd, 30000, socat_line, sp);
     sp->errfd = fd; /* kept open so later diagnostics never hit a closed pipe */
     if (!ok)
         simproc_stop(sp);

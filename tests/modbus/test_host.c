@@ -27,7 +27,7 @@
 #include "mbh.h"
 #include "simproc.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS 30000 /* safety net for what must happen; a passing run never waits it */
 
 typedef struct fixture {
     simproc_t sim, socat;
@@ -49,7 +49,7 @@ static const char *SCRIPT =
 #define CONF \
     "settings = {\n" \
     "  %s\n" \
-    "  response_timeout_ms = 150; max_failures = 2; probe_min_ms = 100; probe_max_ms = 300;\n" \
+    "  response_timeout_ms = 500; max_failures = 2; probe_min_ms = 100; probe_max_ms = 300;\n" \
     "  reconnect_min_ms = 50; reconnect_max_ms = 200;\n" \
     "  models = ( {\n" \
     "    name = \"meter\"; address_base = 0; interval_ms = 50;\n" \

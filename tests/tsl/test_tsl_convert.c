@@ -312,6 +312,55 @@ static json_t *gen(int depth)
     }
 }
 
+/* Device values off the TSL step grid go up on the nearest grid point (the step is the
+ * resolution the product states); range checks still apply after that. */
+static void test_uplink_snaps_to_step(void **state)
+{
+    (void)state;
+    gw_tsl_datatype_t dt;
+    memset(&dt, 0, sizeof dt);
+    dt.type = LGW_TYPE_DOUBLE;
+    dt.min = -40;
+    dt.max = 125;
+    dt.step = 0.01;
+    dt.has_min = dt.has_max = true;
+    static const struct { double in; int code; const char *out; } cases[] = {
+        {20.86256, 0, "20.86"}, {20.865001, 0, "20.87"}, {-0.004, 0, "0.0"}, {125.004, 0, "125.0"},
+        {125.006, GW_TSL_E_DOUBLE, NULL}, {-40.2, GW_TSL_E_DOUBLE, NULL}, {21.5, 0, "21.5"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lgw_value_t *v = lgw_value_new_double(cases[i].in);
+        json_t *j = NULL;
+        gw_tsl_err_t err;
+        int rc = gw_tsl_value_to_json(&dt, v, "T", 0, &j, &err);
+        lgw_value_free(v);
+        if (rc != cases[i].code)
+            fail_msg("%g: expected code %d, got %d (%s)", cases[i].in, cases[i].code, rc, err.msg);
+        if (!rc) {
+            char *txt = json_dumps(j, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+            if (strcmp(txt, cases[i].out) != 0 && !(strtod(txt, NULL) == strtod(cases[i].out, NULL)))
+                fail_msg("%g: expected %s, got %s", cases[i].in, cases[i].out, txt);
+            free(txt);
+            json_decref(j);
+        }
+    }
+    /* a float sensor value keeps its float-to-decimal reading before the snap */
+    dt.type = LGW_TYPE_FLOAT;
+    lgw_value_t *v = lgw_value_new_float(20.86256f);
+    json_t *j = NULL;
+    gw_tsl_err_t err;
+    assert_int_equal(gw_tsl_value_to_json(&dt, v, "T", 0, &j, &err), 0);
+    assert_true(json_real_value(j) == 20.86);
+    json_decref(j);
+    lgw_value_free(v);
+    /* on the grid within float precision: the grid point, not the float's digits */
+    v = lgw_value_new_float(20.980024f);
+    assert_int_equal(gw_tsl_value_to_json(&dt, v, "T", 0, &j, &err), 0);
+    assert_true(json_real_value(j) == 20.98);
+    json_decref(j);
+    lgw_value_free(v);
+}
+
 static void test_random_values(void **state)
 {
     (void)state;
@@ -356,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_from_json),
         cmocka_unit_test(test_to_json),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_uplink_snaps_to_step),
         cmocka_unit_test(test_random_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

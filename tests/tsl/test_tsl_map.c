@@ -293,7 +293,10 @@ static void test_conversions(void **state)
     up(mm, "temperature", lgw_value_new_int(636), 0, "23.6");
     up(mm, "temperature", lgw_value_new_float(636.0f), 0, "23.6");
     up(mm, "temperature", lgw_value_new_int(0), 0, "-40.0");
-    up(mm, "temperature", lgw_value_new_int(1651), 6307, "Temperature: 125.10000000000002 is above max 125");
+    up(mm, "temperature", lgw_value_new_int(1651), 6307, "Temperature: 125.1 is above max 125");
+    /* scaled values leave with the step's decimals, not binary noise (114 * 0.1 - 40) */
+    up(mm, "temperature", lgw_value_new_int(514), 0, "11.4");
+    up(mm, "temperature", lgw_value_new_float(514.04f), 0, "11.4");
     up(mm, "temperature", lgw_value_new_text("x"), 6307, "point 'temperature' is not a number (text)");
     up(mm, "temperature", lgw_value_new_double(NAN), 6307, "not finite");
     down(mm, "Temperature", "23.6", 0, LGW_TYPE_DOUBLE, "636");

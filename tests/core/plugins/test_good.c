@@ -92,10 +92,13 @@ static void *reporter(void *arg)
     return NULL;
 }
 
-/* Pool job: waits (up to 60 s) for the block file to appear. */
+/* Pool job: waits (up to 60 s) for the block file to appear. Logs once it
+ * runs, so a test can tell a running job from one still queued (a queued job
+ * is cancelled by stop instead of being waited for). */
 static void block_work(void *data)
 {
     tg_t *tg = data;
+    lgw_log(tg->inst, LGW_LOG_INFO, "block job running");
     for (int i = 0; i < 6000 && access(tg->block_file, F_OK) != 0; i++)
         usleep(10000);
 }

@@ -1,0 +1,152 @@
+/*
+ * Private state of the data layer (data.h), shared by data.c, uplink.c,
+ * uplink_send.c, downlink.c and data_journal.c. Loop thread only.
+ */
+#ifndef GW_GATEWAY_DATA_INTERNAL_H
+#define GW_GATEWAY_DATA_INTERNAL_H
+
+#include "data.h"
+#include "list.h"
+#include "log.h"
+#include "store/journal.h"
+#include "strmap.h"
+#include "tsl_uplink.h"
+
+#define DATA_LOG "data"
+
+/*
+ * What cloud handlers and listeners get as their data: gw_cloud and the
+ * sub-device manager cannot unregister them and outlive the data layer, so
+ * they reach it through this cell, which gw_data_close() empties. Cells stay
+ * allocated (reachable from a global list) for the life of the process.
+ */
+typedef struct data_ref {
+    struct data_ref *next;
+    gw_data_t *d;
+} data_ref_t;
+
+/** What the data layer remembers about one hub device. */
+typedef struct data_dev {
+    char *key;               /* "instance\x1f" "device_id": key in gw_data.devs */
+    char *instance, *device_id;
+    bool has_identity;
+    char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX];
+    char *pkdn;              /* "pk/dn": key in gw_data.by_pkdn once the identity is known */
+    json_t *last;            /* property id → JSON last queued (report on change) */
+    json_t *bad_log;         /* point → last time (uv_now ms) an invalid value was logged */
+    int64_t last_full_ms;    /* uv_now of the last full report, -1 = never */
+    /* Undelivered data kept in memory when there is no journal: arrays of
+     * [id, value, time] in arrival order (bounded by held_max each). */
+    json_t *held_props, *held_events;
+    uint64_t retry_at;       /* uv_now before which held data is not resent */
+    gw_list_t held_link;     /* in gw_data.held while something is held */
+} data_dev_t;
+
+/** A post waiting for its reply. */
+typedef struct data_inflight {
+    gw_list_t link;          /* gw_data.inflight, in send order */
+    char id[16];
+    char *topic_reply;       /* the reply topic we expect */
+    char *params;            /* params text, for requeueing on failure */
+    bool pack;               /* pack/post form; else a post of pk/dn's own */
+    char *event_id;          /* event post: the event identifier (params {"value","time"}) */
+    char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX];
+    size_t n_values;
+    uint64_t sent_ms;        /* uv_now */
+    /* journal drain (history/post): sequence numbers to ack */
+    bool history;
+    uint64_t *seqs;
+    size_t n_seqs;
+} data_inflight_t;
+
+/** A downstream request waiting for the hub (downlink.c). */
+typedef struct data_call {
+    gw_list_t link;          /* gw_data.calls */
+    gw_data_t *d;            /* NULL once the data layer closed */
+    gw_cloud_msg_kind_t kind;
+    char *reply_topic;
+    char id[24];
+    char *instance, *model;  /* mapping looked up again at completion */
+    char *tsl_service;       /* services: TSL identifier */
+    bool sync;               /* RRPC: answered by the deadline at the latest */
+    bool answered;
+    uint64_t deadline;       /* uv_now */
+    uint64_t t0_ns;          /* uv_hrtime at arrival, for the latency figure */
+} data_call_t;
+
+struct gw_data {
+    data_ref_t *ref;
+    gw_data_deps_t deps;
+    gw_data_options_t opt;
+    uv_timer_t timer;        /* the one timer: flush, ack timeouts, RRPC deadlines, drain */
+    gw_strmap_t devs;        /* key → data_dev_t */
+    gw_strmap_t by_pkdn;     /* "pk/dn" → data_dev_t */
+    gw_tsl_pack_t *pack;
+    size_t pack_values;
+    gw_list_t inflight;
+    size_t n_inflight;       /* live posts (pack/property/event) waiting for a reply */
+    gw_list_t held;          /* data_dev_t with held data */
+    gw_list_t calls;
+    uint32_t next_id;
+    bool connected;
+    bool closing;
+    void (*done)(void *);
+    void *done_arg;
+    gw_data_stats_t st;
+    uint32_t lat_us[1024];   /* gateway time of the last downlink requests (arrival → reply), µs */
+    size_t lat_n;
+    uint64_t stats_at;       /* uv_now of the last periodic stats line */
+    char gw_pk[GW_STORE_NAME_MAX], gw_dn[GW_STORE_NAME_MAX];
+    /* journal (data_journal.c) */
+    json_t *jpending;        /* [pk, dn, id, value, time(, true = event)] to journal on the next tick */
+    uint64_t drain_after;    /* read cursor of the drain */
+    uint64_t drain_budget_ms;/* uv_now of the last drain refill */
+    uint64_t drain_rescan_at;/* uv_now before which no new pass starts */
+    double drain_tokens;
+    size_t drain_inflight;   /* history/post messages waiting for a reply */
+};
+
+/* ---- data.c ------------------------------------------------------------------ */
+data_dev_t *data_dev_get(gw_data_t *d, const gw_hub_device_t *hd, bool create);
+data_dev_t *data_dev_by_pkdn(gw_data_t *d, const char *pk, const char *dn);
+/** Fills the device's identity if the lifecycle knows it now. */
+bool data_dev_identity(gw_data_t *d, data_dev_t *dev);
+const char *data_next_id(gw_data_t *d, char buf[16]);
+
+/* ---- uplink.c ---------------------------------------------------------------- */
+void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r);
+void data_uplink_event(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r);
+/** Keeps an undelivered value/event of @p dev (journal or memory). */
+void data_hold(gw_data_t *d, data_dev_t *dev, bool event, const char *id, json_t *value, int64_t time_ms);
+/** Moves held data of logged-in devices back into the queue. */
+void data_resend_held(gw_data_t *d, bool force);
+void data_dev_unhold(gw_data_t *d, data_dev_t *dev);
+
+/* ---- uplink_send.c ----------------------------------------------------------- */
+void data_send_flush(gw_data_t *d);
+void data_send_event(gw_data_t *d, data_dev_t *dev, const char *id, json_t *value, int64_t time_ms);
+void data_send_on_reply(gw_cloud_t *c, const gw_cloud_msg_t *m, void *data);
+void data_send_fail_device(gw_data_t *d, const char *pk, const char *dn);
+/** Fails in-flight posts older than the ack timeout (or all when @p all). */
+void data_send_expire(gw_data_t *d, bool all);
+void data_inflight_free(data_inflight_t *f);
+/** Publishes @p params (text) as a request on @p topic and tracks the reply. NULL if not sent. */
+data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *method, const char *params,
+                                   size_t len);
+
+/* ---- downlink.c -------------------------------------------------------------- */
+int data_downlink_register(gw_data_t *d);
+void data_downlink_expire(gw_data_t *d);
+void data_downlink_detach(gw_data_t *d);
+/** p50 and p99 (µs) of the recorded downlink latencies; 0 when none. */
+void data_downlink_latency(gw_data_t *d, uint32_t *p50, uint32_t *p99);
+
+/* ---- data_journal.c ---------------------------------------------------------- */
+bool data_journal_enabled(gw_data_t *d);
+int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
+                     int64_t time_ms);
+void data_journal_commit(gw_data_t *d);
+void data_journal_drain(gw_data_t *d);
+void data_journal_on_reply(gw_data_t *d, data_inflight_t *f, int code);
+
+#endif

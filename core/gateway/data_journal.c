@@ -1,0 +1,208 @@
+/*
+ * Store-and-forward (issue 9): values and events that could not be
+ * delivered live — link down, a post without reply, a sub-device without a
+ * session — are appended to the store's journal (SQLite, survives kill -9,
+ * bounded by a byte budget with drop-oldest and a dropped counter). Appends
+ * of one timer tick are collected in memory and written in one transaction
+ * (data_journal_commit on every tick of the data layer's timer; never a batch
+ * left open across callbacks, the lifecycle shares the store), so a crash
+ * loses at most the last tick (flush_ms) of what was being journaled.
+ *
+ * The drain runs on the same timer while the link is up: entries are read in
+ * sequence order and posted through thing/event/property/history/post on the
+ * gateway's topic, with their original timestamps, at most drain_rate
+ * entries per second and two posts in flight, so live data keeps flowing.
+ * Entries of sub-devices that are not logged in (yet) are skipped and picked
+ * up on a later pass. An entry leaves the journal only when the platform
+ * answered 200 for its post (gw_journal_ack); a failed or unanswered post
+ * leaves its entries in place and restarts the scan from the oldest entry.
+ * Entries the platform refuses for good (TSL codes, no topology) are
+ * deleted with a warning and counted as rejected.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_internal.h"
+
+#define DRAIN_BATCH 100   /* entries per history/post */
+#define DRAIN_INFLIGHT 2  /* history/post messages waiting for a reply */
+
+bool data_journal_enabled(gw_data_t *d)
+{
+    return d->deps.store && d->opt.journal;
+}
+
+int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
+                     int64_t time_ms)
+{
+    if (!d->jpending && !(d->jpending = json_array()))
+        return -1;
+    json_t *e = json_pack("[sssOI]", pk, dn, id, (json_t *)value, (json_int_t)time_ms);
+    if (!e || json_array_append_new(d->jpending, e) != 0)
+        return -1;
+    if (event)
+        json_array_append_new(e, json_true());
+    return 0;
+}
+
+/*
+ * Writes what data_journal_put() collected in one journal batch, opened and
+ * committed here (never left open: the lifecycle shares the store).
+ */
+void data_journal_commit(gw_data_t *d)
+{
+    size_t n = json_array_size(d->jpending);
+    if (!n)
+        return;
+    json_t *list = d->jpending;
+    d->jpending = NULL;
+    bool batch = gw_journal_batch_begin(d->deps.store) == GW_STORE_OK;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(list, i);
+        char *text = json_dumps(json_array_get(e, 3), JSON_COMPACT | JSON_ENCODE_ANY);
+        gw_journal_rec_t rec = {
+            .pk = json_string_value(json_array_get(e, 0)),
+            .dn = json_string_value(json_array_get(e, 1)),
+            .kind = json_array_size(e) > 5 ? GW_JOURNAL_EVENT : GW_JOURNAL_PROPERTY,
+            .identifier = json_string_value(json_array_get(e, 2)),
+            .value_json = text,
+            .ts_ms = json_integer_value(json_array_get(e, 4)),
+        };
+        int rc = text ? gw_journal_append(d->deps.store, &rec, NULL) : GW_STORE_EINVAL;
+        free(text);
+        if (rc == GW_STORE_OK)
+            ok++;
+        else
+            GW_WARN(DATA_LOG, "%s/%s: cannot journal %s (store error %d)", rec.pk, rec.dn, rec.identifier, rc);
+    }
+    if (batch && gw_store_batch_commit(d->deps.store) != GW_STORE_OK) {
+        GW_ERROR(DATA_LOG, "journal commit of %zu entries failed: they are lost", n);
+        ok = 0;
+    }
+    d->st.journaled += ok;
+    json_decref(list);
+}
+
+static bool sendable(gw_data_t *d, const gw_journal_entry_t *e)
+{
+    if (!strcmp(e->pk, d->gw_pk) && !strcmp(e->dn, d->gw_dn))
+        return true;
+    return gw_subdev_logged_in(d->deps.subdev, e->pk, e->dn);
+}
+
+/* The params block of pk/dn in @p params (created on first use). */
+static json_t *block(json_t *params, const char *pk, const char *dn)
+{
+    size_t i;
+    json_t *b;
+    json_array_foreach(params, i, b) {
+        json_t *ident = json_object_get(b, "identity");
+        if (!strcmp(json_string_value(json_object_get(ident, "productKey")), pk) &&
+            !strcmp(json_string_value(json_object_get(ident, "deviceName")), dn))
+            return b;
+    }
+    b = json_pack("{s{ssss}s[]s[]}", "identity", "productKey", pk, "deviceName", dn, "properties", "events");
+    json_array_append_new(params, b);
+    return b;
+}
+
+/* Sends one history/post of up to @p max entries; returns how many were sent, -1 when nothing is left. */
+static long drain_once(gw_data_t *d, size_t max)
+{
+    gw_journal_entry_t *e = NULL;
+    size_t n = 0;
+    if (gw_journal_read(d->deps.store, d->drain_after, max, &e, &n) != GW_STORE_OK || n == 0) {
+        gw_journal_entries_free(e, n);
+        return -1;
+    }
+    json_t *params = json_array();
+    uint64_t *seqs = calloc(n, sizeof *seqs);
+    size_t k = 0;
+    for (size_t i = 0; i < n && seqs; i++) {
+        if (!sendable(d, &e[i]))
+            continue;
+        json_t *v = json_loads(e[i].value_json, JSON_DECODE_ANY, NULL);
+        if (!v)
+            continue; /* cannot be: we wrote it; it will be dropped by the budget eventually */
+        json_t *b = block(params, e[i].pk, e[i].dn);
+        json_t *entry = json_pack("{s{sosI}}", e[i].identifier, "value", v, "time", (json_int_t)e[i].ts_ms);
+        json_array_append_new(json_object_get(b, e[i].kind == GW_JOURNAL_EVENT ? "events" : "properties"), entry);
+        seqs[k++] = e[i].seq;
+    }
+    d->drain_after = e[n - 1].seq;
+    gw_journal_entries_free(e, n);
+    if (!k) {
+        free(seqs);
+        json_decref(params);
+        return 0;
+    }
+    char *text = json_dumps(params, JSON_COMPACT);
+    json_decref(params);
+    char topic[320];
+    snprintf(topic, sizeof topic, "/sys/%s/%s/thing/event/property/history/post", d->gw_pk, d->gw_dn);
+    data_inflight_t *f =
+        text ? data_send_request(d, topic, "thing.event.property.history.post", text, strlen(text)) : NULL;
+    free(text);
+    if (!f) {
+        free(seqs);
+        d->drain_after = 0;
+        return -1;
+    }
+    f->history = true;
+    f->seqs = seqs;
+    f->n_seqs = k;
+    f->n_values = k;
+    d->drain_inflight++;
+    return (long)k;
+}
+
+void data_journal_drain(gw_data_t *d)
+{
+    if (!data_journal_enabled(d) || !d->connected || !d->gw_pk[0])
+        return;
+    uint64_t now = uv_now(d->deps.loop);
+    double rate = d->opt.drain_rate ? d->opt.drain_rate : 1000;
+    if (d->drain_budget_ms)
+        d->drain_tokens += (double)(now - d->drain_budget_ms) * rate / 1000.0;
+    d->drain_budget_ms = now;
+    double burst = rate / 2 > 1 ? rate / 2 : 1; /* at most half a second's worth at once */
+    if (d->drain_tokens > burst)
+        d->drain_tokens = burst;
+    data_journal_commit(d); /* read what was appended */
+    if (now < d->drain_rescan_at)
+        return;
+    for (int guard = 0; guard < 8 && d->drain_inflight < DRAIN_INFLIGHT && d->drain_tokens >= 1; guard++) {
+        size_t max = d->drain_tokens < DRAIN_BATCH ? (size_t)d->drain_tokens : DRAIN_BATCH;
+        long sent = drain_once(d, max);
+        if (sent < 0) {
+            /* end of the journal: once nothing is in flight, the next pass (in a second)
+             * starts from the oldest entry again (entries of devices not logged in yet) */
+            if (d->drain_inflight == 0 && d->drain_after) {
+                d->drain_after = 0;
+                d->drain_rescan_at = now + 1000;
+            }
+            break;
+        }
+        d->drain_tokens -= sent ? (double)sent : (double)max / 4;
+    }
+}
+
+void data_journal_on_reply(gw_data_t *d, data_inflight_t *f, int code)
+{
+    if (d->drain_inflight)
+        d->drain_inflight--;
+    size_t removed = 0;
+    if (code == 200 || (code > 0 && code != 520 && code != 429 && code != 500 && code != 503 && code != 400)) {
+        if (gw_journal_ack(d->deps.store, f->seqs, f->n_seqs, &removed) != GW_STORE_OK)
+            GW_WARN(DATA_LOG, "cannot remove %zu acknowledged journal entries", f->n_seqs);
+        if (code == 200) {
+            d->st.drained += removed;
+        } else {
+            d->st.rejected += removed;
+            GW_WARN(DATA_LOG, "history/post of %zu entries refused with code %d: dropped", f->n_seqs, code);
+        }
+        return;
+    }
+    d->drain_after = 0; /* retriable: start again from the oldest entry */
+}
