@@ -22,7 +22,11 @@ void cloud_ntp_request(gw_cloud_t *c)
         GW_WARN(CLOUD_LOG, "NTP request not sent");
 }
 
-/* A time field: number or decimal string, positive. */
+/* Latest time accepted from a response: 9999-12-31T23:59:59.999Z. The bound
+ * keeps the sums below far from overflowing whatever the payload says. */
+#define NTP_MAX_MS INT64_C(253402300799999)
+
+/* A time field: number or decimal string, 1..NTP_MAX_MS. */
 static bool get_ms(json_t *root, const char *key, int64_t *out)
 {
     json_t *v = json_object_get(root, key);
@@ -38,7 +42,7 @@ static bool get_ms(json_t *root, const char *key, int64_t *out)
     } else {
         return false;
     }
-    return *out > 0;
+    return *out > 0 && *out <= NTP_MAX_MS;
 }
 
 bool cloud_ntp_on_message(gw_cloud_t *c, const char *topic, const char *payload, size_t len)

@@ -207,7 +207,7 @@ static bool read_services(const lgw_config_t *list, mb_model_t *m)
         lgw_config_check_keys(sc, k_service);
         s->name = dupstr(get_name(sc, "name"));
         for (size_t k = 0; s->name && k + 1 < m->nservices; k++)
-            if (strcmp(m->services[k].name, s->name) == 0)
+            if (m->services[k].name && strcmp(m->services[k].name, s->name) == 0)
                 lgw_config_error(lgw_config_child(sc, "name"), "duplicate service '%s'", s->name);
         const lgw_config_t *w = lgw_config_child(sc, "writes");
         if (lgw_config_require(sc, "writes") != LGW_OK)

@@ -290,7 +290,7 @@ json_t *emu_custom_admin(const char *cmd, const json_t *req, const emu_conn_t *a
     if (!dev) { snprintf(msg, sizeof msg, "no such device %s", key); return fail(msg); }
     if (!strcmp(cmd, "messages")) {
         json_t *log = json_object_get(dev, "messages");
-        return json_pack("{s:b,s:O}", "ok", 1, "messages", json_is_array(log) ? log : json_array());
+        return json_pack("{s:b,s:o}", "ok", 1, "messages", json_is_array(log) ? json_incref(log) : json_array());
     }
     const char *sub = jstr(req, "topic");
     bool raw = !strcmp(cmd, "raw.down");
