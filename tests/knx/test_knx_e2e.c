@@ -52,52 +52,6 @@ static int teardown(void **s)
     return 0;
 }
 
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
-/*
- * Replaces the harness's registry with one holding its gateway and the
- * product a1DemoKnx (TSL from data_e2e) with knx-room1 whitelisted, restarts
- * the broker on it, and points linkgw.conf's TSL directory at
- * data_e2e/models. Returns 0 or -1.
- */
-static int use_registry(lc_t *t)
-{
-    if (lc_broker_stop(t) != 0)
-        return -1;
-    json_t *reg = json_pack("{s:{s:s,s:s},s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b,s:s}],s:[{s:s,s:s,s:s},{s:s,s:s}]}",
-                            "admin", "username", "emu-admin", "password", "emu-admin", "products", "productKey",
-                            LC_GW_PK, "productSecret", "GwSecret00000001", "nodeType", "gateway", "productKey", PK,
-                            "productSecret", "a1DemoKnxSecret", "nodeType", "sub", "dynamicRegistration", 1,
-                            "tslFile", E2E_MODELS "/" PK ".json", "devices", "productKey", LC_GW_PK, "deviceName",
-                            LC_GW_DN, "deviceSecret", "GwDeviceSecret000000000000000001", "productKey", PK,
-                            "deviceName", DN);
-    int rc = json_dump_file(reg, t->b.registry, JSON_INDENT(1));
-    json_decref(reg);
-    if (rc)
-        return -1;
-    FILE *f = fopen(t->conf, "r");
-    if (!f)
-        return -1;
-    char text[4096];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
-    char *at = strstr(text, LC_TSL_DIR);
-    if (!at)
-        return -1;
-    char out[4608];
-    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, E2E_MODELS, at + strlen(LC_TSL_DIR));
-    if (write_file(t->conf, out))
-        return -1;
-    return lc_broker_start(t);
-}
 
 typedef struct expect {
     bool online;
@@ -201,7 +155,7 @@ static void t_knx_e2e(void **s)
     (void)s;
     assert_true(knxd_start(&K, false));
     assert_int_equal(lc_setup(&T, 0, NULL), 0);
-    assert_int_equal(use_registry(&T), 0);
+    assert_int_equal(lc_use_product(&T, PK, E2E_MODELS, (const char *const[]){DN, NULL}), 0);
 
     char conf[2048], path[400];
     snprintf(conf, sizeof conf,
@@ -220,7 +174,7 @@ static void t_knx_e2e(void **s)
              "subdevice = { register = true; };\n",
              K.url);
     snprintf(path, sizeof path, "%s/knx.conf", T.confd);
-    assert_int_equal(write_file(path, conf), 0);
+    assert_int_equal(lc_write_text(path, conf), 0);
     assert_int_equal(lc_gw_start(&T), 0);
 
     /* registered and topo-added under the gateway, not yet online */

@@ -78,13 +78,50 @@ static long file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
-static int write_text(const char *path, const char *text)
+int lc_write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
     fputs(text, f);
     return fclose(f);
+}
+
+int lc_use_product(lc_t *t, const char *pk, const char *models_dir, const char *const *device_names)
+{
+    if (lc_broker_stop(t) != 0)
+        return -1;
+    char tsl[600], secret[128];
+    snprintf(tsl, sizeof tsl, "%s/%s.json", models_dir, pk);
+    snprintf(secret, sizeof secret, "%sSecret", pk);
+    json_t *devices = json_pack("[{s:s,s:s,s:s}]", "productKey", LC_GW_PK, "deviceName", LC_GW_DN, "deviceSecret",
+                                "GwDeviceSecret000000000000000001");
+    for (size_t i = 0; device_names && device_names[i]; i++)
+        json_array_append_new(devices, json_pack("{s:s,s:s}", "productKey", pk, "deviceName", device_names[i]));
+    json_t *reg = json_pack("{s:{s:s,s:s},s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b,s:s}],s:o}", "admin", "username",
+                            "emu-admin", "password", "emu-admin", "products", "productKey", LC_GW_PK, "productSecret",
+                            "GwSecret00000001", "nodeType", "gateway", "productKey", pk, "productSecret", secret,
+                            "nodeType", "sub", "dynamicRegistration", 1, "tslFile", tsl, "devices", devices);
+    int rc = reg ? json_dump_file(reg, t->b.registry, JSON_INDENT(1)) : -1;
+    json_decref(reg);
+    if (rc)
+        return -1;
+    /* linkgw.conf: the TSL models directory of the caller */
+    FILE *f = fopen(t->conf, "r");
+    if (!f)
+        return -1;
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = 0;
+    char *at = strstr(text, LC_TSL_DIR);
+    if (!at)
+        return -1;
+    char out[4608];
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, models_dir, at + strlen(LC_TSL_DIR));
+    if (lc_write_text(t->conf, out))
+        return -1;
+    return lc_broker_start(t);
 }
 
 int lc_setup(lc_t *t, int npre, const char *extra_devices)
@@ -135,7 +172,7 @@ int lc_setup(lc_t *t, int npre, const char *extra_devices)
              "          device_secret = \"GwDeviceSecret000000000000000001\"; request_timeout_ms = 5000; };\n"
              "tsl = { models_dir = \"%s\"; };\n",
              LC_PLUGIN_DIR, t->b.port, LC_GW_PK, LC_GW_DN, LC_TSL_DIR);
-    if (write_text(t->conf, conf))
+    if (lc_write_text(t->conf, conf))
         return -1;
     return lc_broker_start(t);
 }
@@ -155,7 +192,7 @@ int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys)
     snprintf(path, sizeof path, "%s/sim.conf", t->confd);
     if (asprintf(&text, "plugin = \"sim\";\nsettings = { %s };\n%s\n", sim_settings, keys ? keys : "") < 0)
         return -1;
-    int rc = write_text(path, text);
+    int rc = lc_write_text(path, text);
     free(text);
     return rc;
 }

@@ -38,6 +38,15 @@ int lc_setup(lc_t *t, int npre, const char *extra_devices);
 extern int lc_topology_cap;
 /** Appends @p text to linkgw.conf (e.g. a `gateway = { … };` section). */
 int lc_append_conf(lc_t *t, const char *text);
+/** Writes @p text to @p path (0 or -1). */
+int lc_write_text(const char *path, const char *text);
+/**
+ * Replaces the emulator's registry with the test gateway plus product @p pk
+ * (dynamic registration on, TSL from @p models_dir/@p pk.json) whose
+ * @p device_names (NULL-terminated) are whitelisted, restarts the broker on
+ * it, and points linkgw.conf's TSL models directory at @p models_dir.
+ */
+int lc_use_product(lc_t *t, const char *pk, const char *models_dir, const char *const *device_names);
 /** Writes conf.d/sim.conf: @p sim_settings inside `settings = { … }`, @p keys after it (models/subdevice). */
 int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys);
 int lc_broker_start(lc_t *t);

@@ -45,54 +45,6 @@ static int teardown(void **s)
     return 0;
 }
 
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
-/*
- * Replaces the harness's registry with one holding its gateway and the
- * product a1DemoMbus (TSL from data_e2e) with mb-unit1/mb-unit2 whitelisted,
- * restarts the broker on it, and points linkgw.conf's TSL directory at
- * data_e2e/models. Returns 0 or -1.
- */
-static int use_registry(lc_t *t)
-{
-    if (lc_broker_stop(t) != 0)
-        return -1;
-    json_t *reg = json_pack(
-        "{s:{s:s,s:s},s:[{s:s,s:s,s:s},{s:s,s:s,s:s,s:b,s:s}],"
-        "s:[{s:s,s:s,s:s},{s:s,s:s},{s:s,s:s}]}",
-        "admin", "username", "emu-admin", "password", "emu-admin", "products", "productKey", LC_GW_PK, "productSecret",
-        "GwSecret00000001", "nodeType", "gateway", "productKey", PK, "productSecret", "a1DemoMbusSecret", "nodeType",
-        "sub", "dynamicRegistration", 1, "tslFile", E2E_MODELS "/" PK ".json", "devices", "productKey", LC_GW_PK,
-        "deviceName", LC_GW_DN, "deviceSecret", "GwDeviceSecret000000000000000001", "productKey", PK, "deviceName",
-        "mb-unit1", "productKey", PK, "deviceName", "mb-unit2");
-    int rc = json_dump_file(reg, t->b.registry, JSON_INDENT(1));
-    json_decref(reg);
-    if (rc)
-        return -1;
-    /* linkgw.conf: the TSL models directory of this test */
-    FILE *f = fopen(t->conf, "r");
-    if (!f)
-        return -1;
-    char text[4096];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = 0;
-    char *at = strstr(text, LC_TSL_DIR);
-    if (!at)
-        return -1;
-    char out[4608];
-    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, E2E_MODELS, at + strlen(LC_TSL_DIR));
-    if (write_file(t->conf, out))
-        return -1;
-    return lc_broker_start(t);
-}
 
 /* The emulator's device PK/dn (borrowed from @p st). */
 static json_t *emu_dev(json_t *st, const char *dn)
@@ -176,17 +128,17 @@ static void t_modbus_e2e(void **s)
 {
     (void)s;
     assert_int_equal(lc_setup(&T, 0, NULL), 0);
-    assert_int_equal(use_registry(&T), 0);
+    assert_int_equal(lc_use_product(&T, PK, E2E_MODELS, (const char *const[]){"mb-unit1", "mb-unit2", NULL}), 0);
 
     /* the simulator: unit 1 setpoint 20.0, unit 2 setpoint 21.5 */
     char script[400];
     snprintf(script, sizeof script, "%s/sim.script", T.dir);
     snprintf(g_ctl, sizeof g_ctl, "%s/sim.control", T.dir);
-    assert_int_equal(write_file(script, "units 1-2\ninput 0 const 2300\ncoil 0 const 0\n"
+    assert_int_equal(lc_write_text(script, "units 1-2\ninput 0 const 2300\ncoil 0 const 0\n"
                                         "units 1\ninput 1 const 150\nholding 10 const 200\n"
                                         "units 2\ninput 1 const 725\nholding 10 const 215\n"),
                      0);
-    assert_int_equal(write_file(g_ctl, ""), 0);
+    assert_int_equal(lc_write_text(g_ctl, ""), 0);
     const char *args[] = {"--tcp", "127.0.0.1:0", "--units", "1-2", "--script", script, "--control", g_ctl, NULL};
     assert_int_equal(simproc_start_sim(&S, args), 0);
 
@@ -212,7 +164,7 @@ static void t_modbus_e2e(void **s)
              "subdevice = { register = true; };\n",
              S.port);
     snprintf(path, sizeof path, "%s/modbus.conf", T.confd);
-    assert_int_equal(write_file(path, conf), 0);
+    assert_int_equal(lc_write_text(path, conf), 0);
     assert_int_equal(lc_gw_start(&T), 0);
 
     /* 1. registered, logged in, values converted */
@@ -238,11 +190,11 @@ static void t_modbus_e2e(void **s)
     assert_true(lc_wait(&T, pred_expect, set, WAIT_MS));
 
     /* 3. unit 2 dead → offline on the platform, unit 1 stays; revived → online again */
-    assert_int_equal(write_file(g_ctl, "dead 2\n"), 0);
+    assert_int_equal(lc_write_text(g_ctl, "dead 2\n"), 0);
     expect_t dead[] = {{"mb-unit2", false, NULL, 0}, {"mb-unit1", true, NULL, 0}, {NULL, false, NULL, 0}};
     assert_true(lc_wait(&T, pred_expect, dead, WAIT_MS));
     assert_int_equal(sim_read(1, 10, false), 425);
-    assert_int_equal(write_file(g_ctl, ""), 0);
+    assert_int_equal(lc_write_text(g_ctl, ""), 0);
     expect_t back[] = {{"mb-unit2", true, NULL, 0}, {"mb-unit1", true, NULL, 0}, {NULL, false, NULL, 0}};
     assert_true(lc_wait(&T, pred_expect, back, WAIT_MS));
     /* and values flow again for the revived unit */
