@@ -229,6 +229,44 @@ static int send_req(gw_subdev_t *m, const char *topic, const char *method, json_
     return rc;
 }
 
+/* The in-flight counter of requests of @p c's kind (topo/delete contexts have op 0). */
+static unsigned *ctx_inflight(req_ctx_t *c)
+{
+    switch (c->op) {
+    case OP_REG: return &c->m->reg_inflight;
+    case OP_ADD: return &c->m->add_inflight;
+    case OP_LOGIN: return &c->m->login_inflight;
+    case OP_LOGOUT: return &c->m->logout_inflight;
+    default: return &c->m->del_inflight;
+    }
+}
+
+/*
+ * Sends the request of context @p c (reply to @p fn), counted in flight until
+ * ctx_arrived(). On failure nothing stays counted and @p c is still the
+ * caller's to clean up.
+ */
+static int send_ctx(req_ctx_t *c, const char *topic, const char *method, json_t *params, gw_cloud_reply_fn fn)
+{
+    unsigned *n = ctx_inflight(c);
+    (*n)++;
+    int rc = send_req(c->m, topic, method, params, fn, c);
+    if (rc != LGW_OK)
+        (*n)--;
+    return rc;
+}
+
+/* A reply (or its failure) for @p c arrived: uncounts it. False, with @p c freed, once the cloud is gone. */
+static bool ctx_arrived(req_ctx_t *c)
+{
+    (*ctx_inflight(c))--;
+    if (!c->m->cloud) {
+        free(c);
+        return false;
+    }
+    return true;
+}
+
 /* Builds a signed entry (topo/add: signmethod in the entry; login: at params level). */
 static json_t *signed_entry(gw_subdev_t *m, sd_dev_t *d, const char *ts, bool topo)
 {
@@ -316,12 +354,9 @@ static void on_topo_delete(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r
 {
     (void)cl;
     req_ctx_t *c = data;
-    gw_subdev_t *m = c->m;
-    m->del_inflight--;
-    if (!m->cloud) {
-        free(c);
+    if (!ctx_arrived(c))
         return;
-    }
+    gw_subdev_t *m = c->m;
     if (status == LGW_OK && r && r->code == 200) {
         for (size_t i = 0; i < c->n; i++) {
             char *slash = strchr(c->keys[i], '/');
@@ -393,11 +428,8 @@ static void pump_removed(gw_subdev_t *m, uint64_t now, uint64_t *wake)
     }
     char t[256];
     gw_topic(m, t, sizeof t, "sys", "thing/topo/delete");
-    m->del_inflight++;
-    if (send_req(m, t, "thing.topo.delete", params, on_topo_delete, c) != LGW_OK) {
-        m->del_inflight--;
+    if (send_ctx(c, t, "thing.topo.delete", params, on_topo_delete) != LGW_OK)
         free(c);
-    }
 }
 
 /* ---- sub/register ------------------------------------------------------------------------------ */
@@ -406,12 +438,9 @@ static void on_register(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, v
 {
     (void)cl;
     req_ctx_t *c = data;
-    gw_subdev_t *m = c->m;
-    m->reg_inflight--;
-    if (!m->cloud) {
-        free(c);
+    if (!ctx_arrived(c))
         return;
-    }
+    gw_subdev_t *m = c->m;
     if (batch_outcome(c, status, r, "thing/sub/register")) {
         /* persist every secret BEFORE anything uses it: one transaction */
         bool batch = gw_store_batch_begin(m->store) == GW_STORE_OK;
@@ -550,12 +579,9 @@ static void pump_register(gw_subdev_t *m, uint64_t now, uint64_t *wake)
     c->n = n;
     char t[256];
     gw_topic(m, t, sizeof t, "sys", "thing/sub/register");
-    m->reg_inflight++;
     GW_INFO("subdev", "thing/sub/register for %zu sub-device(s)", n);
-    if (send_req(m, t, "thing.sub.register", params, on_register, c) != LGW_OK) {
-        m->reg_inflight--;
+    if (send_ctx(c, t, "thing.sub.register", params, on_register) != LGW_OK)
         ctx_finish(c);
-    }
 }
 
 /* ---- topo/add ------------------------------------------------------------------------------------- */
@@ -564,12 +590,9 @@ static void on_topo_add(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, v
 {
     (void)cl;
     req_ctx_t *c = data;
-    gw_subdev_t *m = c->m;
-    m->add_inflight--;
-    if (!m->cloud) {
-        free(c);
+    if (!ctx_arrived(c))
         return;
-    }
+    gw_subdev_t *m = c->m;
     if (batch_outcome(c, status, r, "topo/add")) {
         bool batch = gw_store_batch_begin(m->store) == GW_STORE_OK;
         for (size_t i = 0; i < c->n; i++) {
@@ -637,11 +660,8 @@ static void pump_add(gw_subdev_t *m, uint64_t now, uint64_t *wake)
     }
     char t[256];
     gw_topic(m, t, sizeof t, "sys", "thing/topo/add");
-    m->add_inflight++;
-    if (send_req(m, t, "thing.topo.add", params, on_topo_add, c) != LGW_OK) {
-        m->add_inflight--;
+    if (send_ctx(c, t, "thing.topo.add", params, on_topo_add) != LGW_OK)
         ctx_finish(c);
-    }
 }
 
 /* ---- batch_login / batch_logout ---------------------------------------------------------------------- */
@@ -650,12 +670,9 @@ static void on_login(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void
 {
     (void)cl;
     req_ctx_t *c = data;
-    gw_subdev_t *m = c->m;
-    m->login_inflight--;
-    if (!m->cloud) {
-        free(c);
+    if (!ctx_arrived(c))
         return;
-    }
+    gw_subdev_t *m = c->m;
     if (batch_outcome(c, status, r, "batch_login")) {
         for (size_t i = 0; i < c->n; i++) {
             sd_dev_t *d = ctx_dev(c, i);
@@ -770,10 +787,8 @@ static void pump_login(gw_subdev_t *m, uint64_t now, uint64_t *wake)
         json_t *params = json_pack("{s:s,s:o}", "signMethod", "hmacSha256", "deviceList", list);
         char t[256];
         gw_topic(m, t, sizeof t, "ext/session", "combine/batch_login");
-        m->login_inflight++;
         m->stats.login_batches++;
-        if (send_req(m, t, "combine.batch_login", params, on_login, c) != LGW_OK) {
-            m->login_inflight--;
+        if (send_ctx(c, t, "combine.batch_login", params, on_login) != LGW_OK) {
             ctx_finish(c);
             return;
         }
@@ -784,12 +799,9 @@ static void on_logout(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, voi
 {
     (void)cl;
     req_ctx_t *c = data;
-    gw_subdev_t *m = c->m;
-    m->logout_inflight--;
-    if (!m->cloud) {
-        free(c);
+    if (!ctx_arrived(c))
         return;
-    }
+    gw_subdev_t *m = c->m;
     bool ok = batch_outcome(c, status, r, "batch_logout");
     for (size_t i = 0; i < c->n; i++) {
         sd_dev_t *d = ctx_dev(c, i);
@@ -827,11 +839,8 @@ static void pump_logout(gw_subdev_t *m, uint64_t now, uint64_t *wake)
     c->n = n;
     char t[256];
     gw_topic(m, t, sizeof t, "ext/session", "combine/batch_logout");
-    m->logout_inflight++;
-    if (send_req(m, t, "combine.batch_logout", params, on_logout, c) != LGW_OK) {
-        m->logout_inflight--;
+    if (send_ctx(c, t, "combine.batch_logout", params, on_logout) != LGW_OK)
         ctx_finish(c);
-    }
 }
 
 /* ---- the pump ---------------------------------------------------------------------------------------- */
