@@ -220,17 +220,6 @@ void df_broker_stop(df_t *f)
     emu_broker_stop(&f->b);
 }
 
-static int port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
 int df_broker_start_again(df_t *f)
 {
     char port[16], log[400];
@@ -263,7 +252,7 @@ int df_broker_start_again(df_t *f)
                 pid = 0;
                 break;
             }
-            if (port_open(f->b.port)) {
+            if (emu_port_open(f->b.port)) {
                 f->b.pid = pid;
                 return 0;
             }

@@ -39,7 +39,7 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-static bool port_open(int port)
+bool emu_port_open(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons((uint16_t)port)};
@@ -51,7 +51,7 @@ static bool port_open(int port)
 /* Whether the broker log, from byte @p from on, says mosquitto is running: it prints
  * that only once every listener is open, so a free port that another process took in
  * the meantime (our broker then exits) is never mistaken for our broker accepting. */
-static bool log_says_running(const char *path, long from)
+bool emu_log_says_running(const char *path, long from)
 {
     FILE *f = fopen(path, "r");
     if (!f) return false;
@@ -64,7 +64,7 @@ static bool log_says_running(const char *path, long from)
     return running;
 }
 
-static long file_size(const char *path)
+long emu_file_size(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : 0;
@@ -81,7 +81,7 @@ static int spawn_broker(emu_broker_t *b)
         snprintf(cert, sizeof cert, "%s/tls/server.pem", b->dir);
         snprintf(key, sizeof key, "%s/tls/server.key", b->dir);
         snprintf(log, sizeof log, "%s/broker.log", b->dir);
-        long log_from = file_size(log);                /* appended to across restarts */
+        long log_from = emu_file_size(log);                /* appended to across restarts */
         pid_t pid = fork();
         if (pid < 0) return -1;
         if (pid == 0) {
@@ -106,7 +106,7 @@ static int spawn_broker(emu_broker_t *b)
         int status;
         while (mono_ms() < deadline) {
             if (waitpid(pid, &status, WNOHANG) == pid) { b->pid = 0; break; }   /* e.g. port taken: retry */
-            if (log_says_running(log, log_from) && port_open(b->port) && (b->tls_port < 0 || port_open(b->tls_port)))
+            if (emu_log_says_running(log, log_from) && emu_port_open(b->port) && (b->tls_port < 0 || emu_port_open(b->tls_port)))
                 return 0;
             usleep(20000);
         }

@@ -24,6 +24,18 @@ typedef struct {
     pid_t pid;
 } emu_broker_t;
 
+/** True when something accepts TCP connections on 127.0.0.1:@p port. */
+bool emu_port_open(int port);
+/**
+ * True when the mosquitto log @p path, from byte @p from on, says the broker
+ * is running: it prints that only once every listener is open, so a foreign
+ * process holding the port (our broker then exits) is never taken for ours.
+ * The broker must run with -v (the line is at information level).
+ */
+bool emu_log_says_running(const char *path, long from);
+/** Size of file @p path (0 if absent): where a restarted broker's log lines begin. */
+long emu_file_size(const char *path);
+
 /* Start a broker with the registry text (JSON) written to dir/registry.json; with tls a
  * test CA is generated and a TLS listener opened too. Returns 0 on success. */
 int emu_broker_start(emu_broker_t *b, const char *registry_json, bool tls);

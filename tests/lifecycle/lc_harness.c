@@ -44,40 +44,6 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-static bool port_open(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-                            .sin_port = htons((uint16_t)port)};
-    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    if (fd >= 0)
-        close(fd);
-    return ok;
-}
-
-/* Whether the broker log, from byte @p from on, says mosquitto is running. It
- * prints that only once every listener is open, so a foreign process holding
- * the port (our broker then exits) is never mistaken for our broker. */
-static bool log_says_running(const char *path, long from)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    bool running = false;
-    char line[1024];
-    if (fseek(f, from, SEEK_SET) == 0)
-        while (!running && fgets(line, sizeof line, f))
-            running = strstr(line, "mosquitto version") && strstr(line, " running");
-    fclose(f);
-    return running;
-}
-
-static long file_size(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : 0;
-}
-
 int lc_write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -203,7 +169,7 @@ int lc_broker_start(lc_t *t)
         char port[16], log[400];
         snprintf(port, sizeof port, "%d", t->b.port);
         snprintf(log, sizeof log, "%s/broker.log", t->dir);
-        long log_from = file_size(log); /* appended to across restarts */
+        long log_from = emu_file_size(log); /* appended to across restarts */
         pid_t pid = fork();
         if (pid < 0)
             return -1;
@@ -232,7 +198,7 @@ int lc_broker_start(lc_t *t)
                 t->b.pid = 0;
                 break;
             }
-            if (log_says_running(log, log_from) && port_open(t->b.port))
+            if (emu_log_says_running(log, log_from) && emu_port_open(t->b.port))
                 return 0;
             usleep(20000);
         }
