@@ -99,8 +99,11 @@ int df_start_broker_ex(df_t *f, json_t *extra_devices)
     if (extra_devices)
         json_array_extend(devices, extra_devices);
     json_decref(extra_devices);
-    json_t *reg = json_pack("{s:{s:s,s:s},s:o,s:o}", "admin", "username", "emu-admin", "password", "emu-admin",
-                            "products", products, "devices", devices);
+    /* every arrival of a property stays in the emulator's history, so checks of a span
+     * after a long outage and drain never mistake the emulator's eviction for loss */
+    json_t *reg = json_pack("{s:{s:s,s:s},s:{s:i},s:o,s:o}", "admin", "username", "emu-admin", "password",
+                            "emu-admin", "limits", "historyPerProperty", 100000, "products", products, "devices",
+                            devices);
     char *text = json_dumps(reg, JSON_INDENT(1));
     json_decref(reg);
     int rc = emu_broker_start(&f->b, text, false);

@@ -241,6 +241,14 @@ static bool merge_registry(const char *registry, char *err, size_t errsz)
     const json_t *lim = json_object_get(reg, "limits");
     if (json_is_integer(json_object_get(lim, "topologyPerGateway")))
         g_emu.topo_cap = (int)json_integer_value(json_object_get(lim, "topologyPerGateway"));
+    const json_t *hl = json_object_get(lim, "historyPerProperty");
+    if (hl) {
+        if (!json_is_integer(hl) || json_integer_value(hl) < 1 || json_integer_value(hl) > 1000000) {
+            snprintf(err, errsz, "%s: limits.historyPerProperty must be an integer 1..1000000", registry);
+            goto out;
+        }
+        g_emu.history_max = (size_t)json_integer_value(hl);
+    }
     json_array_foreach(json_object_get(reg, "products"), i, it) {
         if (emu_product(json_string_value(json_object_get(it, "productKey")))) continue;
         if (!emu_product_add(it, dir, msg, sizeof msg)) {
