@@ -9,6 +9,8 @@
 #include "cloud_conf.h"
 #include "store/store.h"
 
+#include <openssl/crypto.h>
+
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,8 @@ typedef struct inst_rec {
     char *prefix;           /* "" when unset */
     size_t n_names;
     char **ids, **names;    /* device id → DeviceName */
+    size_t n_ps;
+    char **ps_pk, **ps_secret;  /* ProductKey → ProductSecret (product_register) */
     struct inst_rec *next;
 } inst_rec_t;
 
@@ -151,6 +155,14 @@ static void rec_free(inst_rec_t *r)
     }
     free(r->ids);
     free(r->names);
+    for (size_t i = 0; i < r->n_ps; i++) {
+        free(r->ps_pk[i]);
+        if (r->ps_secret[i])
+            OPENSSL_cleanse(r->ps_secret[i], strlen(r->ps_secret[i]));
+        free(r->ps_secret[i]);
+    }
+    free(r->ps_pk);
+    free(r->ps_secret);
     free(r->prefix);
     free(r->instance);
     free(r);
@@ -179,6 +191,63 @@ static void rec_replace(inst_rec_t *nr)
     G.insts = nr;
 }
 
+/*
+ * Parses `product_secrets = ( ("ProductKey", "ProductSecret"), … )` into @p r:
+ * the seed's table from sub-device product to ProductKey + ProductSecret.
+ * Devices of a listed product obtain their DeviceSecret with the
+ * product-secret signed thing/proxy/provisioning/product_register instead of
+ * thing/sub/register. Errors never echo the secret.
+ */
+static void parse_product_secrets(const config_setting_t *list, inst_rec_t *r)
+{
+    if (!list)
+        return;
+    if (!r->may_register) {
+        lgw_config_error(gw_cfg_node(list), "product_secrets needs register = true");
+        return;
+    }
+    if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
+        lgw_config_error(gw_cfg_node(list), "product_secrets must be a list of (\"ProductKey\", \"ProductSecret\") pairs");
+        return;
+    }
+    int len = config_setting_length(list);
+    r->ps_pk = calloc((size_t)len + 1, sizeof *r->ps_pk);
+    r->ps_secret = calloc((size_t)len + 1, sizeof *r->ps_secret);
+    if (!r->ps_pk || !r->ps_secret)
+        return;
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        const char *pk = NULL, *ps = NULL;
+        if (config_setting_is_aggregate(e) && config_setting_length(e) == 2) {
+            pk = config_setting_get_string_elem(e, 0);
+            ps = config_setting_get_string_elem(e, 1);
+        }
+        if (!pk || !ps) {
+            lgw_config_error(gw_cfg_node(e), "product_secrets entry must be (\"ProductKey\", \"ProductSecret\")");
+            continue;
+        }
+        if (!gw_store_name_valid(pk) || strlen(pk) > 32) {
+            lgw_config_error(gw_cfg_node(e), "ProductKey '%s' must be 1..32 characters of A-Z a-z 0-9 _ . : @ -", pk);
+            continue;
+        }
+        if (!gw_store_secret_valid(ps)) {
+            lgw_config_error(gw_cfg_node(e), "the ProductSecret of %s is not a valid secret (printable, 1..64 bytes)",
+                             pk);
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < r->n_ps; j++)
+            dup |= strcmp(r->ps_pk[j], pk) == 0;
+        if (dup) {
+            lgw_config_error(gw_cfg_node(e), "product_secrets: %s is listed twice", pk);
+            continue;
+        }
+        r->ps_pk[r->n_ps] = strdup(pk);
+        r->ps_secret[r->n_ps] = strdup(ps);
+        r->n_ps++;
+    }
+}
+
 /* Parses the `subdevice` group @p g into @p r. */
 static void parse_subdevice(const config_setting_t *g, inst_rec_t *r)
 {
@@ -187,9 +256,10 @@ static void parse_subdevice(const config_setting_t *g, inst_rec_t *r)
         lgw_config_error(n, "'subdevice' must be a group");
         return;
     }
-    static const char *const keys[] = {"register", "device_name_prefix", "device_names", NULL};
+    static const char *const keys[] = {"register", "device_name_prefix", "device_names", "product_secrets", NULL};
     lgw_config_check_keys(n, keys);
     lgw_config_get_bool(n, "register", &r->may_register);
+    parse_product_secrets(config_setting_get_member(g, "product_secrets"), r);
     const char *p = NULL;
     if (lgw_config_get_string(n, "device_name_prefix", &p) == LGW_OK && p) {
         char probe[GW_STORE_NAME_MAX + 8];
@@ -361,6 +431,15 @@ bool gw_gwconf_may_register(const char *instance)
 {
     inst_rec_t *r = instance ? rec_find(instance) : NULL;
     return r && r->may_register;
+}
+
+const char *gw_gwconf_product_secret(const char *instance, const char *product_key)
+{
+    inst_rec_t *r = instance && product_key ? rec_find(instance) : NULL;
+    for (size_t i = 0; r && i < r->n_ps; i++)
+        if (strcmp(r->ps_pk[i], product_key) == 0)
+            return r->ps_secret[i];
+    return NULL;
 }
 
 void gw_gwconf_free(void)

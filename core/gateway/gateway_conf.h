@@ -16,7 +16,8 @@
  *     register = true;                       # obtain missing DeviceSecrets with thing/sub/register
  *     device_name_prefix = "";               # DeviceName = prefix + device id (default: the id)
  *     device_names = ( ("thermo-0", "kitchen-t1"), … );   # explicit device id → DeviceName
- *   };
+ *     product_secrets = ( ("a1ThermoPK", "…"), … );  # products registered with the ProductSecret
+ *   };                                   # (thing/proxy/provisioning/product_register)
  *
  * Every error is recorded with lgw_config_error() on the offending node, so
  * `linkgw --check-config` prints it as file:line: message. Loop thread only.
@@ -56,6 +57,12 @@ const gw_tsl_model_map_t *gw_gwconf_model_map(const char *instance, const char *
 bool gw_gwconf_device_name(const char *instance, const char *device_id, char *out, size_t cap);
 /** True when the instance allows thing/sub/register. */
 bool gw_gwconf_may_register(const char *instance);
+/**
+ * The ProductSecret the instance's `product_secrets` table gives for
+ * @p product_key, or NULL (then thing/sub/register is used). Valid until the
+ * instance file is re-read; never log it.
+ */
+const char *gw_gwconf_product_secret(const char *instance, const char *product_key);
 
 /** Frees everything (also runs at process exit). */
 void gw_gwconf_free(void);

@@ -134,13 +134,17 @@ static void fail_dev(gw_subdev_t *m, sd_dev_t *d, int op, int code, uint64_t now
     case 6288:
     case 6100:
     case 6619:
+    case 6600:
+    case 6250:
         if (op == OP_REG) {
             d->no_secret = code;
-            GW_ERROR("subdev", "%s: thing/sub/register refused (%d: %s); import its DeviceSecret with "
-                     "`linkgwctl credentials import`", d->ckey, code,
+            GW_ERROR("subdev", "%s: registration refused (%d: %s); fix the configuration or import its "
+                     "DeviceSecret with `linkgwctl credentials import`", d->ckey, code,
                      code == 6289 ? "the secret was already issued once"
                      : code == 6288 ? "dynamic registration is off for the product"
                      : code == 6100 ? "DeviceName not pre-registered (whitelist)"
+                     : code == 6600 ? "signature check failed: the ProductSecret in product_secrets is wrong"
+                     : code == 6250 ? "no such product"
                                     : "bound to another gateway");
             return;
         }
@@ -434,6 +438,48 @@ static void pump_removed(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 
 /* ---- sub/register ------------------------------------------------------------------------------ */
 
+/*
+ * Persists the DeviceSecrets of reply list @p list ([{productKey, deviceName,
+ * deviceSecret}, …]) for the devices of @p c, in one transaction committed
+ * BEFORE anything uses them (the platform issues a secret only once).
+ */
+static void store_secrets(req_ctx_t *c, const json_t *list, const char *what)
+{
+    gw_subdev_t *m = c->m;
+    bool batch = gw_store_batch_begin(m->store) == GW_STORE_OK;
+    size_t i, stored = 0;
+    json_t *e;
+    sd_dev_t **got = calloc(c->n + 1, sizeof *got);
+    json_array_foreach(list, i, e) {
+        const char *pk = json_string_value(json_object_get(e, "productKey"));
+        const char *dn = json_string_value(json_object_get(e, "deviceName"));
+        const char *ds = json_string_value(json_object_get(e, "deviceSecret"));
+        sd_dev_t *d = sd_find_cloud(m, pk, dn);
+        if (!d || !(d->inflight & OP_REG) || !ds || !gw_store_secret_valid(ds)) {
+            GW_WARN("subdev", "%s reply: entry %zu ignored (unknown device or invalid secret)", what, i);
+            continue;
+        }
+        if (gw_store_cred_put(m->store, pk, dn, ds, GW_CRED_REGISTERED) != GW_STORE_OK) {
+            GW_ERROR("subdev", "%s: cannot store the DeviceSecret: %s", d->ckey, gw_store_errmsg(m->store));
+            continue;
+        }
+        if (got && stored < c->n)
+            got[stored++] = d;
+    }
+    bool durable = !batch || gw_store_batch_commit(m->store) == GW_STORE_OK;
+    if (!durable)
+        GW_ERROR("subdev", "the DeviceSecrets just issued could NOT be persisted (%s); the platform will not "
+                 "issue them again: import them with `linkgwctl credentials import`",
+                 gw_store_errmsg(m->store));
+    for (size_t k = 0; durable && got && k < stored; k++) {
+        got[k]->has_cred = true;
+        got[k]->last_code = 0;
+        m->stats.registered++;
+        GW_INFO("subdev", "%s: DeviceSecret obtained (%s) and stored", got[k]->ckey, what);
+    }
+    free(got);
+}
+
 static void on_register(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void *data)
 {
     (void)cl;
@@ -441,40 +487,31 @@ static void on_register(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, v
     if (!ctx_arrived(c))
         return;
     gw_subdev_t *m = c->m;
-    if (batch_outcome(c, status, r, "thing/sub/register")) {
-        /* persist every secret BEFORE anything uses it: one transaction */
-        bool batch = gw_store_batch_begin(m->store) == GW_STORE_OK;
-        size_t i, stored = 0;
-        json_t *e;
-        sd_dev_t **got = calloc(c->n + 1, sizeof *got);
-        json_array_foreach(r->data, i, e) {
-            const char *pk = json_string_value(json_object_get(e, "productKey"));
-            const char *dn = json_string_value(json_object_get(e, "deviceName"));
-            const char *ds = json_string_value(json_object_get(e, "deviceSecret"));
-            sd_dev_t *d = sd_find_cloud(m, pk, dn);
-            if (!d || !(d->inflight & OP_REG) || !ds || !gw_store_secret_valid(ds)) {
-                GW_WARN("subdev", "sub/register reply: entry %zu ignored (unknown device or invalid secret)", i);
-                continue;
-            }
-            if (gw_store_cred_put(m->store, pk, dn, ds, GW_CRED_REGISTERED) != GW_STORE_OK) {
-                GW_ERROR("subdev", "%s: cannot store the DeviceSecret: %s", d->ckey, gw_store_errmsg(m->store));
-                continue;
-            }
-            if (got && stored < c->n)
-                got[stored++] = d;
+    if (batch_outcome(c, status, r, "thing/sub/register"))
+        store_secrets(c, r->data, "thing/sub/register");
+    ctx_finish(c);
+    sd_kick(m);
+}
+
+/* product_register answers {"proxieds": [...]}; a bare array is accepted too. */
+static void on_product_register(gw_cloud_t *cl, int status, const gw_cloud_reply_t *r, void *data)
+{
+    (void)cl;
+    req_ctx_t *c = data;
+    if (!ctx_arrived(c))
+        return;
+    gw_subdev_t *m = c->m;
+    if (batch_outcome(c, status, r, "product_register")) {
+        const json_t *list = json_is_array(r->data) ? r->data : json_object_get(r->data, "proxieds");
+        if (!json_is_array(list))
+            GW_WARN("subdev", "product_register reply without a device list: retrying later");
+        store_secrets(c, list, "product_register");
+        /* a device the reply did not list got nothing: ask again later */
+        for (size_t i = 0; i < c->n; i++) {
+            sd_dev_t *d = ctx_dev(c, i);
+            if (d && !d->has_cred)
+                d->retry_at = uv_now(m->loop) + RETRY_SHORT_MS;
         }
-        bool durable = !batch || gw_store_batch_commit(m->store) == GW_STORE_OK;
-        if (!durable)
-            GW_ERROR("subdev", "the DeviceSecrets just issued could NOT be persisted (%s); the platform will not "
-                     "issue them again: import them with `linkgwctl credentials import`",
-                     gw_store_errmsg(m->store));
-        for (size_t k = 0; durable && got && k < stored; k++) {
-            got[k]->has_cred = true;
-            got[k]->last_code = 0;
-            m->stats.registered++;
-            GW_INFO("subdev", "%s: DeviceSecret obtained and stored", got[k]->ckey);
-        }
-        free(got);
     }
     ctx_finish(c);
     sd_kick(m);
@@ -558,6 +595,37 @@ static size_t collect(gw_subdev_t *m, want_fn want, bool login, sd_dev_t **out, 
     return n;
 }
 
+/* The ProductSecret configured for @p d's product, or NULL. */
+static const char *product_secret(const sd_dev_t *d)
+{
+    return gw_gwconf_product_secret(d->instance, d->pk);
+}
+
+/*
+ * A product_register entry for @p d, signed with its ProductSecret @p ps
+ * over a fresh random (20 hex digits, like the LinkSDK's).
+ */
+static json_t *product_register_entry(const sd_dev_t *d, const char *ps)
+{
+    unsigned char b[10];
+    char rnd[2 * sizeof b + 1], sign[GW_ALINK_HEX_MAX];
+    if (uv_random(NULL, NULL, b, sizeof b, 0, NULL) != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof b; i++)
+        snprintf(rnd + 2 * i, 3, "%02x", b[i]);
+    if (gw_alink_register_sign(GW_ALINK_HMAC_SHA256, ps, d->dn, d->pk, rnd, sign) < 0)
+        return NULL;
+    return json_pack("{s:s,s:s,s:s,s:s,s:s}", "productKey", d->pk, "deviceName", d->dn, "random", rnd,
+                     "signMethod", "hmacSha256", "sign", sign);
+}
+
+/*
+ * One registration request at a time, ≤ 30 devices, all of one kind: devices
+ * whose product has a ProductSecret in `product_secrets` go through
+ * thing/proxy/provisioning/product_register (signed), the others through
+ * thing/sub/register. The kind of the first candidate decides; the others
+ * wait for the next pump (the reply kicks it).
+ */
 static void pump_register(gw_subdev_t *m, uint64_t now, uint64_t *wake)
 {
     if (m->reg_inflight)
@@ -566,22 +634,45 @@ static void pump_register(gw_subdev_t *m, uint64_t now, uint64_t *wake)
     size_t n = collect(m, want_register, false, devs, SD_BATCH_TOPO, now, wake);
     if (!n)
         return;
+    bool by_product = product_secret(devs[0]) != NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if ((product_secret(devs[i]) != NULL) == by_product)
+            devs[k++] = devs[i];
+    n = k;
     req_ctx_t *c = ctx_new(m, OP_REG, n);
     if (!c)
         return;
-    json_t *params = json_array();
+    json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(params, json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn));
-        memcpy(c->keys[i], devs[i]->ckey, sizeof c->keys[i]);
+        json_t *e = by_product ? product_register_entry(devs[i], product_secret(devs[i]))
+                               : json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn);
+        if (!e || json_array_append_new(list, e) != 0)
+            continue; /* out of memory or randomness: retried on a later pump */
+        memcpy(c->keys[c->n], devs[i]->ckey, sizeof c->keys[c->n]);
+        c->n++;
         devs[i]->inflight |= OP_REG;
         devs[i]->solo = false;
     }
-    c->n = n;
+    n = c->n;
+    if (!n) {
+        json_decref(list);
+        free(c);
+        return;
+    }
     char t[256];
-    gw_topic(m, t, sizeof t, "sys", "thing/sub/register");
-    GW_INFO("subdev", "thing/sub/register for %zu sub-device(s)", n);
-    if (send_ctx(c, t, "thing.sub.register", params, on_register) != LGW_OK)
-        ctx_finish(c);
+    if (by_product) {
+        gw_topic(m, t, sizeof t, "sys", "thing/proxy/provisioning/product_register");
+        GW_INFO("subdev", "thing/proxy/provisioning/product_register for %zu sub-device(s)", n);
+        if (send_ctx(c, t, "thing.proxy.provisioning.product_register", json_pack("{s:o}", "proxieds", list),
+                     on_product_register) != LGW_OK)
+            ctx_finish(c);
+    } else {
+        gw_topic(m, t, sizeof t, "sys", "thing/sub/register");
+        GW_INFO("subdev", "thing/sub/register for %zu sub-device(s)", n);
+        if (send_ctx(c, t, "thing.sub.register", list, on_register) != LGW_OK)
+            ctx_finish(c);
+    }
 }
 
 /* ---- topo/add ------------------------------------------------------------------------------------- */

@@ -460,7 +460,8 @@ static void t_check_config_errors(void **s)
     assert_int_equal(lc_setup(&T, 0, NULL), 0);
     assert_int_equal(lc_write_instance(&T, SIM3,
                                        "models = { thermometer = { product_key = \"a1NoSuchPK\"; }; };\n"
-                                       "subdevice = { register = 1; device_names = ( (\"x\", \"a b\") ); bogus = 1; };"),
+                                       "subdevice = { register = 1; device_names = ( (\"x\", \"a b\") ); bogus = 1; "
+                                       "product_secrets = ( (\"a1ThermoPK\"), (\"bad pk\", \"s\") ); };"),
                      0);
     char cmd[1200], *out = NULL;
     size_t len = 0;
@@ -473,7 +474,79 @@ static void t_check_config_errors(void **s)
     assert_non_null(strstr(out, "sim.conf:3:"));   /* unknown ProductKey */
     assert_non_null(strstr(out, "sim.conf:4:"));   /* subdevice problems */
     assert_non_null(strstr(out, "a b"));
+    assert_non_null(strstr(out, "product_secrets needs register = true"));
     free(out);
+}
+
+/* True when the file @p path contains @p needle (grep -F). */
+static bool file_has(const char *path, const char *needle)
+{
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "grep -qaF -- '%s' '%s'", needle, path);
+    int rc = system(cmd);
+    return WIFEXITED(rc) && WEXITSTATUS(rc) == 0;
+}
+
+#define PS_KEYS(secret)                                                                                         \
+    "models = { thermometer = { product_key = \"" LC_SUB_PK "\"; }; };\n"                                       \
+    "subdevice = { register = true; product_secrets = ( (\"" LC_SUB_PK "\", \"" secret "\") ); };"
+
+/*
+ * The seed's product table: a product listed in product_secrets registers its
+ * devices with the ProductSecret-signed product_register; the secret obtained
+ * is stored (encrypted) and used for topo/add and login; the ProductSecret is
+ * never written to the log or the state directory.
+ */
+static void t_product_secret_register(void **s)
+{
+    (void)s;
+    assert_int_equal(lc_setup(&T, 3, NULL), 0);
+    assert_int_equal(lc_write_instance(&T, SIM3, PS_KEYS("ThermoSecret0001")), 0);
+    assert_int_equal(lc_gw_start(&T), 0);
+    assert_true(lc_wait(&T, lc_pred_sessions, (void *)(intptr_t)3, WAIT_MS));
+    assert_int_equal(lc_counter(&T, "registered"), 3);
+    json_t *st = lc_emu(&T);
+    for (int i = 0; i < 3; i++) {
+        char key[64];
+        snprintf(key, sizeof key, LC_SUB_PK "/thermo-%d", i);
+        json_t *d = json_object_get(json_object_get(st, "devices"), key);
+        assert_true(json_is_true(json_object_get(d, "secretIssued")));
+    }
+    json_decref(st);
+    assert_int_equal(lc_gw_stop(&T), 0);
+    char log[400];
+    snprintf(log, sizeof log, "%s/linkgw.log", T.dir);
+    assert_true(file_has(log, "thing/proxy/provisioning/product_register for 3 sub-device(s)"));
+    assert_false(file_has(log, "thing/sub/register for"));
+    assert_false(file_has(log, "ThermoSecret0001"));
+    assert_true(dir_lacks(T.state, "ThermoSecret0001"));
+}
+
+static bool refused_6600(lc_t *t, void *arg)
+{
+    (void)arg;
+    json_t *d = lc_device(t, "thermo-0");
+    bool yes = d && json_integer_value(json_object_get(d, "register_refused")) == 6600;
+    json_decref(d);
+    return yes;
+}
+
+/* A wrong ProductSecret: the platform's 6600 is final for the device, said clearly, the secret never logged. */
+static void t_product_secret_wrong(void **s)
+{
+    (void)s;
+    assert_int_equal(lc_setup(&T, 1, NULL), 0);
+    assert_int_equal(lc_write_instance(&T, "thermometer = { count = 1; interval_ms = 3600000; };",
+                                       PS_KEYS("NotTheSecret0001")), 0);
+    assert_int_equal(lc_gw_start(&T), 0);
+    assert_true(lc_wait(&T, refused_6600, NULL, WAIT_MS));
+    assert_int_equal(lc_emu_sessions(&T), 0);
+    assert_int_equal(lc_counter(&T, "registered"), 0);
+    assert_int_equal(lc_gw_stop(&T), 0);
+    char log[400];
+    snprintf(log, sizeof log, "%s/linkgw.log", T.dir);
+    assert_true(file_has(log, "the ProductSecret in product_secrets is wrong"));
+    assert_false(file_has(log, "NotTheSecret0001"));
 }
 
 int main(void)
@@ -489,6 +562,8 @@ int main(void)
         cmocka_unit_test_teardown(t_topology_cap, teardown),
         cmocka_unit_test_teardown(t_control_socket_validation, teardown),
         cmocka_unit_test_teardown(t_check_config_errors, teardown),
+        cmocka_unit_test_teardown(t_product_secret_register, teardown),
+        cmocka_unit_test_teardown(t_product_secret_wrong, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
