@@ -102,7 +102,7 @@ endforeach()
 set(CPACK_RPM_COMPONENT_INSTALL ON)
 set(CPACK_RPM_PACKAGE_RELEASE ${LINKGW_PACKAGE_RELEASE})
 set(CPACK_RPM_FILE_NAME RPM-DEFAULT)
-set(CPACK_RPM_PACKAGE_LICENSE "Unspecified")
+set(CPACK_RPM_PACKAGE_LICENSE "Apache-2.0")
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)             # libmodbus.so.5()(64bit), libeibclient.so.0 …
 set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)          # paths are compiled into the daemon
