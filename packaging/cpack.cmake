@@ -55,6 +55,9 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)        # dpkg-shlibdeps: libuv1, libmodbu
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_LINKGW_PACKAGE_NAME linkgw)
 set(CPACK_DEBIAN_LINKGW_PACKAGE_SECTION net)
+# OTA loads libcurl with dlopen() (core/ota/ota_fetch.c), so dpkg-shlibdeps cannot see it.
+# CURLOPT_PROTOCOLS_STR needs 7.85.
+set(CPACK_DEBIAN_LINKGW_PACKAGE_DEPENDS "libcurl4 (>= 7.85) | libcurl4t64 (>= 7.85)")
 set(CPACK_DEBIAN_MODBUS_PACKAGE_NAME linkgw-modbus)
 set(CPACK_DEBIAN_MODBUS_PACKAGE_DEPENDS "linkgw (= ${_full_version})")
 set(CPACK_DEBIAN_KNX_PACKAGE_NAME linkgw-knx)
@@ -107,6 +110,7 @@ set(CPACK_RPM_PACKAGE_GROUP "System Environment/Daemons")
 set(CPACK_RPM_PACKAGE_AUTOREQ ON)             # libmodbus.so.5()(64bit), libeibclient.so.0 …
 set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)          # paths are compiled into the daemon
 set(CPACK_RPM_LINKGW_PACKAGE_NAME linkgw)
+set(CPACK_RPM_LINKGW_PACKAGE_REQUIRES "libcurl >= 7.85")   # dlopen()ed by OTA: AUTOREQ cannot see it
 set(CPACK_RPM_MODBUS_PACKAGE_NAME linkgw-modbus)
 set(CPACK_RPM_MODBUS_PACKAGE_REQUIRES "linkgw = ${_full_version}")
 set(CPACK_RPM_KNX_PACKAGE_NAME linkgw-knx)

@@ -693,8 +693,6 @@ int gw_ota_start(gw_ota_t *ota)
         return LGW_ESTATE;
     if (mkdir(ota->cfg.dir, 0700) != 0 && errno != EEXIST)
         GW_ERROR("ota", "cannot create the download directory %s: %s", ota->cfg.dir, strerror(errno));
-    if (gw_ota_fetch_global_init() != 0)
-        GW_ERROR("ota", "libcurl failed to initialise: downloads will fail");
     if (gw_cloud_on(ota->cloud, "/ota/device/upgrade/+/+", on_upgrade, ota) != LGW_OK ||
         gw_cloud_add_state_listener(ota->cloud, on_state, ota) != LGW_OK)
         return LGW_ENOMEM;

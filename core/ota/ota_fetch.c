@@ -3,11 +3,20 @@
  * libcurl, resumed with "Range: bytes=N-" after a cut (or after a restart: the
  * partial file is kept), capped at the task's exact size, then a digest of the
  * whole file compared with the task's sign.
+ *
+ * libcurl is loaded with dlopen() by the first download, on the download
+ * thread, not linked: libcurl drags in some 25 libraries (gnutls, krb5,
+ * ldap, ssh2, …) worth ~4 MB of resident memory for the daemon's whole life,
+ * while most gateways download firmware a few times a year (bench/modbus
+ * measured the daemon's RSS with and without). Only <curl/curl.h> is used at
+ * build time, for the types and option numbers, which libcurl keeps
+ * ABI-stable within soname 4.
  */
 #include "ota_fetch.h"
 #include "alink_sign.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -68,13 +77,60 @@ int gw_ota_file_digest(const char *path, gw_ota_sign_method_t m, char out[65])
     return rc;
 }
 
-static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
-static int g_curl_rc;
-static void curl_init_once(void) { g_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1; }
+/* The libcurl entry points we use, resolved by curl_load(). */
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    CURLcode (*setopt)(CURL *c, CURLoption opt, ...);
+    CURLcode (*perform)(CURL *c);
+    CURLcode (*getinfo)(CURL *c, CURLINFO info, ...);
+    void (*cleanup)(CURL *c);
+    const char *(*strerror)(CURLcode rc);
+} C;
 
-int gw_ota_fetch_global_init(void)
+static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
+static int g_curl_rc = -1;
+static char g_curl_err[200] = "libcurl not loaded";
+
+#define CURL_SONAME "libcurl.so.4"
+
+static void curl_load(void)
 {
-    pthread_once(&g_curl_once, curl_init_once);
+    /* never dlclose()d: libcurl keeps global state (and OpenSSL's) until exit */
+    void *lib = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = dlerror();
+        snprintf(g_curl_err, sizeof g_curl_err, "cannot load %s (install libcurl4): %.140s", CURL_SONAME,
+                 e ? e : "unknown error");
+        return;
+    }
+    struct {
+        void **slot;
+        const char *name;
+    } syms[] = {
+        {(void **)&C.global_init, "curl_global_init"}, {(void **)&C.easy_init, "curl_easy_init"},
+        {(void **)&C.setopt, "curl_easy_setopt"},      {(void **)&C.perform, "curl_easy_perform"},
+        {(void **)&C.getinfo, "curl_easy_getinfo"},    {(void **)&C.cleanup, "curl_easy_cleanup"},
+        {(void **)&C.strerror, "curl_easy_strerror"},
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
+            snprintf(g_curl_err, sizeof g_curl_err, "%s lacks %s", CURL_SONAME, syms[i].name);
+            return;
+        }
+    }
+    if (C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(g_curl_err, sizeof g_curl_err, "libcurl failed to initialise");
+        return;
+    }
+    g_curl_rc = 0;
+}
+
+int gw_ota_fetch_global_init(const char **why)
+{
+    pthread_once(&g_curl_once, curl_load);
+    if (why)
+        *why = g_curl_rc == 0 ? "" : g_curl_err;
     return g_curl_rc;
 }
 
@@ -96,7 +152,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (a->first_write) {
         a->first_write = false;
         long code = 0;
-        curl_easy_getinfo(a->curl, CURLINFO_RESPONSE_CODE, &code);
+        C.getinfo(a->curl, CURLINFO_RESPONSE_CODE, &code);
         if (a->off > 0 && code == 200) { /* the server ignored Range: start over */
             if (ftruncate(a->fd, 0) != 0 || lseek(a->fd, 0, SEEK_SET) != 0) {
                 a->io_error = true;
@@ -198,7 +254,7 @@ static bool attempt_once(gw_ota_fetch_t *f, bool *retry)
         close(a.fd);
         return true;
     }
-    a.curl = curl_easy_init();
+    a.curl = C.easy_init();
     if (!a.curl) {
         fail(f, -2, "cannot create a transfer");
         close(a.fd);
@@ -206,37 +262,37 @@ static bool attempt_once(gw_ota_fetch_t *f, bool *retry)
     }
     char range[48], err[CURL_ERROR_SIZE] = "";
     CURL *c = a.curl;
-    curl_easy_setopt(c, CURLOPT_URL, f->url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    C.setopt(c, CURLOPT_URL, f->url);
+    C.setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+    C.setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    C.setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    C.setopt(c, CURLOPT_MAXREDIRS, 5L);
+    C.setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    C.setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     if (f->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_file);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)f->stall_timeout_s);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->size);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "linkgw-ota/" LINKGW_VERSION);
+        C.setopt(c, CURLOPT_CAINFO, f->ca_file);
+    C.setopt(c, CURLOPT_NOSIGNAL, 1L);
+    C.setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+    C.setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    C.setopt(c, CURLOPT_LOW_SPEED_TIME, (long)f->stall_timeout_s);
+    C.setopt(c, CURLOPT_FAILONERROR, 1L);
+    C.setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->size);
+    C.setopt(c, CURLOPT_ERRORBUFFER, err);
+    C.setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    C.setopt(c, CURLOPT_WRITEDATA, &a);
+    C.setopt(c, CURLOPT_NOPROGRESS, 0L);
+    C.setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
+    C.setopt(c, CURLOPT_XFERINFODATA, f);
+    C.setopt(c, CURLOPT_USERAGENT, "linkgw-ota/" LINKGW_VERSION);
     if (a.off > 0) {
         snprintf(range, sizeof range, "%lld-", (long long)a.off);
-        curl_easy_setopt(c, CURLOPT_RANGE, range);
+        C.setopt(c, CURLOPT_RANGE, range);
         atomic_fetch_add(&f->resumed, 1);
     }
-    CURLcode rc = curl_easy_perform(c);
+    CURLcode rc = C.perform(c);
     long http = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
-    curl_easy_cleanup(c);
+    C.getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+    C.cleanup(c);
     bool io_ok = fsync(a.fd) == 0;
     close(a.fd);
     if (atomic_load(&f->cancel)) {
@@ -269,7 +325,7 @@ static bool attempt_once(gw_ota_fetch_t *f, bool *retry)
         *retry = http >= 500;
         return false;
     }
-    fail(f, -2, "download failed: %.120s", err[0] ? err : curl_easy_strerror(rc));
+    fail(f, -2, "download failed: %.120s", err[0] ? err : C.strerror(rc));
     *retry = !permanent(rc);
     return false;
 }
@@ -278,6 +334,13 @@ static void fetch_main(void *arg)
 {
     gw_ota_fetch_t *f = arg;
     bool complete = false;
+    const char *why = NULL;
+    if (gw_ota_fetch_global_init(&why) != 0) {
+        fail(f, -2, "download impossible: %.100s", why);
+        atomic_store(&f->finished, true);
+        uv_async_send(f->wake);
+        return;
+    }
     for (unsigned i = 0; !complete && i <= f->retries; i++) {
         if (i > 0 && !pause_ms(f, f->retry_delay_ms)) {
             fail(f, -2, "download cancelled");
@@ -314,7 +377,7 @@ int gw_ota_fetch_start(gw_ota_fetch_t *f)
     atomic_init(&f->resumed, 0);
     f->step = -2;
     snprintf(f->desc, sizeof f->desc, "download failed");
-    if (gw_ota_fetch_global_init() != 0 || uv_thread_create(&f->thread, fetch_main, f) != 0)
+    if (uv_thread_create(&f->thread, fetch_main, f) != 0)
         return -1;
     f->started = true;
     return 0;

@@ -50,8 +50,12 @@ size_t gw_ota_sign_len(gw_ota_sign_method_t m);
 /** Digest of the file at @p path as lower-case hex into @p out (65 bytes). 0 or -1 (errno kept). */
 int gw_ota_file_digest(const char *path, gw_ota_sign_method_t m, char out[65]);
 
-/** Initialises libcurl once per process (thread-safe wrapper). 0 or -1. */
-int gw_ota_fetch_global_init(void);
+/**
+ * Loads (dlopen) and initialises libcurl once per process; thread-safe, may
+ * take milliseconds, so call it off the loop (the download thread does).
+ * 0, or -1 with the reason in *@p why (static text) when @p why is not NULL.
+ */
+int gw_ota_fetch_global_init(const char **why);
 
 /** Starts the download thread. 0 or -1 (nothing started). */
 int gw_ota_fetch_start(gw_ota_fetch_t *f);

@@ -109,6 +109,7 @@ for p in "$mb" "$knx" "$dev"; do
   dep "$p" | grep -Eq '^linkgw \(= [^)]+\)' || fail "$(field "$p" Package) does not depend on the same linkgw"
 done
 dep "$core" | grep -q '^libuv1' || fail "linkgw does not depend on libuv1"
+dep "$core" | grep -q '^libcurl4' || fail "linkgw does not depend on libcurl4 (OTA dlopen()s it, shlibdeps cannot see it)"
 if dep "$core" | grep -Eq 'libmodbus|knxd|eibclient|mosquitto'; then fail "linkgw pulls a plugin's library: $(dep "$core" | paste -sd,)"; fi
 ok "dependencies: $(field "$core" Depends) | modbus: $(field "$mb" Depends) | knx: $(field "$knx" Depends)"
 echo "PASS"

@@ -37,6 +37,7 @@ ok "config files (noreplace)"
 q -R "$mb" | grep -q '^libmodbus.so.5' || fail "linkgw-modbus.rpm does not require libmodbus.so.5"
 q -R "$knx" | grep -q '^libeibclient.so.0' || fail "linkgw-knx.rpm does not require libeibclient.so.0"
 q -R "$emu" | grep -qx mosquitto || fail "linkgw-emu.rpm does not require mosquitto"
+q -R "$core" | grep -q '^libcurl' || fail "linkgw.rpm does not require libcurl (OTA dlopen()s it)"
 for r in "$mb" "$knx" "$dev"; do
   q -R "$r" | grep -Eq '^linkgw = ' || fail "$(basename "$r") does not require the same linkgw"
 done
