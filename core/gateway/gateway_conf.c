@@ -16,16 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A table of ("key", "value") pairs from a conf.d list. */
+typedef struct pairs {
+    size_t n;
+    char **key, **val;
+} pairs_t;
+
 /* One conf.d instance's gateway settings. */
 typedef struct inst_rec {
     char *instance;
     gw_tsl_mapping_t *map;  /* NULL: no `models` */
     bool may_register;
     char *prefix;           /* "" when unset */
-    size_t n_names;
-    char **ids, **names;    /* device id → DeviceName */
-    size_t n_ps;
-    char **ps_pk, **ps_secret;  /* ProductKey → ProductSecret (product_register) */
+    pairs_t names;          /* device id → DeviceName */
+    pairs_t ps;             /* ProductKey → ProductSecret (product_register); wiped on free */
     struct inst_rec *next;
 } inst_rec_t;
 
@@ -144,25 +148,106 @@ static int gateway_section(const lgw_config_t *section, void *data)
 
 /* ---- conf.d keys ------------------------------------------------------------------- */
 
+static void pairs_free(pairs_t *t, bool secret_values)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->key[i]);
+        if (secret_values && t->val[i])
+            OPENSSL_cleanse(t->val[i], strlen(t->val[i]));
+        free(t->val[i]);
+    }
+    free(t->key);
+    free(t->val);
+    memset(t, 0, sizeof *t);
+}
+
+/*
+ * What check_pair() of parse_pairs() answers: NULL when the pair is fine,
+ * else the error text written to @p msg.
+ */
+typedef const char *(*pair_check_fn)(const char *key, const char *val, char *msg, size_t cap);
+
+/*
+ * Parses `name = ( ("key", "value"), … )` into @p out: each entry must be a
+ * pair of strings passing @p check; a key listed twice (or, with
+ * @p unique_vals, a value) is an error. Errors go to the offending entry
+ * (file:line); @p shape names the pair for them, e.g. "(\"device id\", \"DeviceName\")".
+ */
+static void parse_pairs(const config_setting_t *list, const char *name, const char *shape, pair_check_fn check,
+                        bool unique_vals, pairs_t *out)
+{
+    if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
+        lgw_config_error(gw_cfg_node(list), "%s must be a list of %s pairs", name, shape);
+        return;
+    }
+    int len = config_setting_length(list);
+    out->key = calloc((size_t)len + 1, sizeof *out->key);
+    out->val = calloc((size_t)len + 1, sizeof *out->val);
+    if (!out->key || !out->val)
+        return;
+    for (int i = 0; i < len; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
+        const char *k = NULL, *v = NULL, *err;
+        char msg[256];
+        if (config_setting_is_aggregate(e) && config_setting_length(e) == 2) {
+            k = config_setting_get_string_elem(e, 0);
+            v = config_setting_get_string_elem(e, 1);
+        }
+        if (!k || !v) {
+            lgw_config_error(gw_cfg_node(e), "%s entry must be %s", name, shape);
+            continue;
+        }
+        if ((err = check(k, v, msg, sizeof msg)) != NULL) {
+            lgw_config_error(gw_cfg_node(e), "%s", err);
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < out->n; j++)
+            dup |= strcmp(out->key[j], k) == 0 || (unique_vals && strcmp(out->val[j], v) == 0);
+        if (dup) {
+            lgw_config_error(gw_cfg_node(e), unique_vals ? "%s: '%s' or its value is listed twice" : "%s: '%s' is listed twice",
+                             name, k);
+            continue;
+        }
+        out->key[out->n] = strdup(k);
+        out->val[out->n] = strdup(v);
+        out->n++;
+    }
+}
+
+/* device_names entries: device id → DeviceName. */
+static const char *check_name_pair(const char *id, const char *dn, char *msg, size_t cap)
+{
+    if (!*id || strlen(id) >= GW_STORE_TEXT_MAX)
+        return "device id must be 1..128 characters";
+    if (!gw_store_name_valid(dn) || strlen(dn) < 4 || strlen(dn) > 32) {
+        snprintf(msg, cap, "DeviceName '%.40s' must be 4..32 characters of A-Z a-z 0-9 _ . : @ -", dn);
+        return msg;
+    }
+    return NULL;
+}
+
+/* product_secrets entries: ProductKey → ProductSecret (never echoed). */
+static const char *check_secret_pair(const char *pk, const char *ps, char *msg, size_t cap)
+{
+    if (!gw_store_name_valid(pk) || strlen(pk) > 32) {
+        snprintf(msg, cap, "ProductKey '%.40s' must be 1..32 characters of A-Z a-z 0-9 _ . : @ -", pk);
+        return msg;
+    }
+    if (!gw_store_secret_valid(ps)) {
+        snprintf(msg, cap, "the ProductSecret of %s is not a valid secret (printable, 1..64 bytes)", pk);
+        return msg;
+    }
+    return NULL;
+}
+
 static void rec_free(inst_rec_t *r)
 {
     if (!r)
         return;
     gw_tsl_mapping_free(r->map);
-    for (size_t i = 0; i < r->n_names; i++) {
-        free(r->ids[i]);
-        free(r->names[i]);
-    }
-    free(r->ids);
-    free(r->names);
-    for (size_t i = 0; i < r->n_ps; i++) {
-        free(r->ps_pk[i]);
-        if (r->ps_secret[i])
-            OPENSSL_cleanse(r->ps_secret[i], strlen(r->ps_secret[i]));
-        free(r->ps_secret[i]);
-    }
-    free(r->ps_pk);
-    free(r->ps_secret);
+    pairs_free(&r->names, false);
+    pairs_free(&r->ps, true);
     free(r->prefix);
     free(r->instance);
     free(r);
@@ -191,63 +276,6 @@ static void rec_replace(inst_rec_t *nr)
     G.insts = nr;
 }
 
-/*
- * Parses `product_secrets = ( ("ProductKey", "ProductSecret"), … )` into @p r:
- * the seed's table from sub-device product to ProductKey + ProductSecret.
- * Devices of a listed product obtain their DeviceSecret with the
- * product-secret signed thing/proxy/provisioning/product_register instead of
- * thing/sub/register. Errors never echo the secret.
- */
-static void parse_product_secrets(const config_setting_t *list, inst_rec_t *r)
-{
-    if (!list)
-        return;
-    if (!r->may_register) {
-        lgw_config_error(gw_cfg_node(list), "product_secrets needs register = true");
-        return;
-    }
-    if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
-        lgw_config_error(gw_cfg_node(list), "product_secrets must be a list of (\"ProductKey\", \"ProductSecret\") pairs");
-        return;
-    }
-    int len = config_setting_length(list);
-    r->ps_pk = calloc((size_t)len + 1, sizeof *r->ps_pk);
-    r->ps_secret = calloc((size_t)len + 1, sizeof *r->ps_secret);
-    if (!r->ps_pk || !r->ps_secret)
-        return;
-    for (int i = 0; i < len; i++) {
-        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-        const char *pk = NULL, *ps = NULL;
-        if (config_setting_is_aggregate(e) && config_setting_length(e) == 2) {
-            pk = config_setting_get_string_elem(e, 0);
-            ps = config_setting_get_string_elem(e, 1);
-        }
-        if (!pk || !ps) {
-            lgw_config_error(gw_cfg_node(e), "product_secrets entry must be (\"ProductKey\", \"ProductSecret\")");
-            continue;
-        }
-        if (!gw_store_name_valid(pk) || strlen(pk) > 32) {
-            lgw_config_error(gw_cfg_node(e), "ProductKey '%s' must be 1..32 characters of A-Z a-z 0-9 _ . : @ -", pk);
-            continue;
-        }
-        if (!gw_store_secret_valid(ps)) {
-            lgw_config_error(gw_cfg_node(e), "the ProductSecret of %s is not a valid secret (printable, 1..64 bytes)",
-                             pk);
-            continue;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < r->n_ps; j++)
-            dup |= strcmp(r->ps_pk[j], pk) == 0;
-        if (dup) {
-            lgw_config_error(gw_cfg_node(e), "product_secrets: %s is listed twice", pk);
-            continue;
-        }
-        r->ps_pk[r->n_ps] = strdup(pk);
-        r->ps_secret[r->n_ps] = strdup(ps);
-        r->n_ps++;
-    }
-}
-
 /* Parses the `subdevice` group @p g into @p r. */
 static void parse_subdevice(const config_setting_t *g, inst_rec_t *r)
 {
@@ -259,7 +287,13 @@ static void parse_subdevice(const config_setting_t *g, inst_rec_t *r)
     static const char *const keys[] = {"register", "device_name_prefix", "device_names", "product_secrets", NULL};
     lgw_config_check_keys(n, keys);
     lgw_config_get_bool(n, "register", &r->may_register);
-    parse_product_secrets(config_setting_get_member(g, "product_secrets"), r);
+    /* the seed's table from sub-device product to ProductKey + ProductSecret: devices of a listed
+     * product get their DeviceSecret with the signed product_register instead of sub/register */
+    const config_setting_t *ps = config_setting_get_member(g, "product_secrets");
+    if (ps && !r->may_register)
+        lgw_config_error(gw_cfg_node(ps), "product_secrets needs register = true");
+    else if (ps)
+        parse_pairs(ps, "product_secrets", "(\"ProductKey\", \"ProductSecret\")", check_secret_pair, false, &r->ps);
     const char *p = NULL;
     if (lgw_config_get_string(n, "device_name_prefix", &p) == LGW_OK && p) {
         char probe[GW_STORE_NAME_MAX + 8];
@@ -271,48 +305,8 @@ static void parse_subdevice(const config_setting_t *g, inst_rec_t *r)
             free(r->prefix), r->prefix = strdup(p);
     }
     const config_setting_t *list = config_setting_get_member(g, "device_names");
-    if (!list)
-        return;
-    if (!config_setting_is_list(list) && !config_setting_is_array(list)) {
-        lgw_config_error(gw_cfg_node(list), "device_names must be a list of (\"device id\", \"DeviceName\") pairs");
-        return;
-    }
-    int len = config_setting_length(list);
-    r->ids = calloc((size_t)len + 1, sizeof *r->ids);
-    r->names = calloc((size_t)len + 1, sizeof *r->names);
-    if (!r->ids || !r->names)
-        return;
-    for (int i = 0; i < len; i++) {
-        const config_setting_t *e = config_setting_get_elem(list, (unsigned)i);
-        const char *id = NULL, *dn = NULL;
-        if (config_setting_is_aggregate(e) && config_setting_length(e) == 2) {
-            id = config_setting_get_string_elem(e, 0);
-            dn = config_setting_get_string_elem(e, 1);
-        }
-        if (!id || !dn) {
-            lgw_config_error(gw_cfg_node(e), "device_names entry must be (\"device id\", \"DeviceName\")");
-            continue;
-        }
-        if (!*id || strlen(id) >= GW_STORE_TEXT_MAX) {
-            lgw_config_error(gw_cfg_node(e), "device id must be 1..128 characters");
-            continue;
-        }
-        if (!gw_store_name_valid(dn) || strlen(dn) < 4 || strlen(dn) > 32) {
-            lgw_config_error(gw_cfg_node(e), "DeviceName '%s' must be 4..32 characters of A-Z a-z 0-9 _ . : @ -", dn);
-            continue;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < r->n_names; j++)
-            if (strcmp(r->ids[j], id) == 0 || strcmp(r->names[j], dn) == 0)
-                dup = true;
-        if (dup) {
-            lgw_config_error(gw_cfg_node(e), "device_names: '%s' or '%s' is listed twice", id, dn);
-            continue;
-        }
-        r->ids[r->n_names] = strdup(id);
-        r->names[r->n_names] = strdup(dn);
-        r->n_names++;
-    }
+    if (list)
+        parse_pairs(list, "device_names", "(\"device id\", \"DeviceName\")", check_name_pair, true, &r->names);
 }
 
 /*
@@ -416,9 +410,9 @@ bool gw_gwconf_device_name(const char *instance, const char *device_id, char *ou
 {
     inst_rec_t *r = instance ? rec_find(instance) : NULL;
     if (r) {
-        for (size_t i = 0; i < r->n_names; i++) {
-            if (strcmp(r->ids[i], device_id) == 0) {
-                snprintf(out, cap, "%s", r->names[i]);
+        for (size_t i = 0; i < r->names.n; i++) {
+            if (strcmp(r->names.key[i], device_id) == 0) {
+                snprintf(out, cap, "%s", r->names.val[i]);
                 return true;
             }
         }
@@ -436,9 +430,9 @@ bool gw_gwconf_may_register(const char *instance)
 const char *gw_gwconf_product_secret(const char *instance, const char *product_key)
 {
     inst_rec_t *r = instance && product_key ? rec_find(instance) : NULL;
-    for (size_t i = 0; r && i < r->n_ps; i++)
-        if (strcmp(r->ps_pk[i], product_key) == 0)
-            return r->ps_secret[i];
+    for (size_t i = 0; r && i < r->ps.n; i++)
+        if (strcmp(r->ps.key[i], product_key) == 0)
+            return r->ps.val[i];
     return NULL;
 }
 

@@ -463,6 +463,15 @@ static void t_check_config_errors(void **s)
                                        "subdevice = { register = 1; device_names = ( (\"x\", \"a b\") ); bogus = 1; "
                                        "product_secrets = ( (\"a1ThermoPK\"), (\"bad pk\", \"s\") ); };"),
                      0);
+    char path[400];
+    snprintf(path, sizeof path, "%s/sim2.conf", T.confd);
+    assert_int_equal(lc_write_text(path, "plugin = \"sim\";\n"
+                                         "subdevice = { register = true;\n"
+                                         "  product_secrets = ( (\"a1ThermoPK\"),\n"
+                                         "    (\"bad pk\", \"s\"),\n"
+                                         "    (\"a1ThermoPK\", \"Secret\\x01\"),\n"
+                                         "    (\"a1Other\", \"S1\"), (\"a1Other\", \"S2\") ); };\n"),
+                     0);
     char cmd[1200], *out = NULL;
     size_t len = 0;
     snprintf(cmd, sizeof cmd, "%s -c %s --check-config 2>&1", LC_LINKGW, T.conf);
@@ -475,6 +484,11 @@ static void t_check_config_errors(void **s)
     assert_non_null(strstr(out, "sim.conf:4:"));   /* subdevice problems */
     assert_non_null(strstr(out, "a b"));
     assert_non_null(strstr(out, "product_secrets needs register = true"));
+    assert_non_null(strstr(out, "sim2.conf:3: product_secrets entry must be"));
+    assert_non_null(strstr(out, "sim2.conf:4: ProductKey 'bad pk'"));
+    assert_non_null(strstr(out, "sim2.conf:5: the ProductSecret of a1ThermoPK is not a valid secret"));
+    assert_non_null(strstr(out, "sim2.conf:6: product_secrets: 'a1Other' is listed twice"));
+    assert_null(strstr(out, "S2"));
     free(out);
 }
 
