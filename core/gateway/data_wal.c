@@ -121,6 +121,10 @@ void data_wal_pin(gw_data_t *d, const char *why)
     if (!d->wal || d->wal_pinned)
         return;
     d->wal_pinned = true;
+    /* no more generations: nothing is resolved or recycled any more, values are still appended */
+    free(d->gens);
+    d->gens = NULL;
+    d->gen_n = d->gen_cap = d->gen_head = 0;
     GW_WARN(WAL_LOG, "wal: %s: the write-ahead log now keeps everything until the next start (it recovers it then; "
                      "duplicates possible)", why);
 }
@@ -151,24 +155,21 @@ void data_wal_value(gw_data_t *d, const data_dev_t *dev, bool event, const char 
         break;
     default: /* objects (events, structs) and arrays: JSON text */
         text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!text) {
-            data_wal_pin(d, "out of memory logging a value");
+        if (!text) /* out of memory: this value is not logged, and flows as without the log */
             return;
-        }
         v.vtype = GW_WAL_V_JSON;
         v.text = text;
         v.text_len = strlen(text);
         break;
     }
-    data_wal_gen_t *g = gen_open(d, true);
-    int rc = g ? gw_wal_append(d->wal, &v) : GW_WAL_FULL;
+    data_wal_gen_t *g = d->wal_pinned ? NULL : gen_open(d, true);
+    if (!g && !d->wal_pinned)
+        data_wal_pin(d, "out of memory tracking a generation");
+    int rc = gw_wal_append(d->wal, &v);
     free(text);
     if (rc == GW_WAL_OK) {
-        g->last = v.seq;
-        return;
-    }
-    if (!g) {
-        data_wal_pin(d, "out of memory tracking a generation");
+        if (g)
+            g->last = v.seq;
         return;
     }
     if (rc == GW_WAL_EINVAL) { /* cannot be for a value that passed the TSL (names ≤ 64, values ≤ 64 KiB) */
@@ -187,7 +188,7 @@ void data_wal_value(gw_data_t *d, const data_dev_t *dev, bool event, const char 
 
 uint64_t data_wal_ref(gw_data_t *d)
 {
-    if (!d->wal)
+    if (!d->wal || d->wal_pinned)
         return 0;
     data_wal_gen_t *g = gen_open(d, true);
     if (!g) {
