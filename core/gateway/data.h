@@ -12,6 +12,9 @@
  *   journal    values that could not be delivered (link down, no ack,
  *              no session) wait in the store's journal and drain through
  *              thing/event/property/history/post (data_journal.c)
+ *   wal        every accepted value is first appended to a write-ahead log
+ *              (mmap'd, ~80 ns) and recovered into the journal at the next
+ *              start if a kill -9 came before it was delivered (data_wal.c)
  *
  * One gw_data_t per gateway, created by the `data` core module
  * (data_module.c) after the gateway module, or directly by tests.

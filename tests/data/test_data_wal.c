@@ -206,14 +206,34 @@ static void start(df_t *f, ctx_t *c, const char *data_conf, int interval_ms)
     c->from = file_size(c->trace);
 }
 
+/* Segment files in state/wal. */
+static int segment_files(df_t *f)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/state/wal", f->dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += strstr(e->d_name, ".seg") != NULL;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Stops the daemon (SIGTERM). A clean shutdown puts everything in the journal: the log's files go. */
 static void finish(df_t *f, ctx_t *c)
 {
     int rc = df_stop_gateway(f);
     if (rc != 0)
         df_dump_log(f);
+    int segs = segment_files(f);
+    bool unresolved = df_log_count(f, "not resolved at shutdown") > 0;
     df_cleanup(f);
     free(c->v);
     assert_int_equal(rc, 0);
+    assert_false(unresolved);
+    assert_int_equal(segs, 0);
 }
 
 static void wait_all(df_t *f, ctx_t *c)
