@@ -16,7 +16,9 @@
  *  3. Downlink: R property sets from a console client ($emu/request, one at
  *     a time) → gateway → sim write → reply; round trip p50/p99.
  *
- * Usage: bench_data [devices=1000] [interval_ms=20] [seconds=10] [sets=200]
+ * Usage: bench_data [devices=1000] [interval_ms=20] [seconds=10] [sets=200] ["data settings"]
+ * The last argument is added to the daemon's `data { … }` group, e.g. "wal = false;" to
+ * measure the write-ahead log's share (it is on by default).
  * Needs LINKGW_BIN and LINKGW_TEST_PLUGIN_DIR (set by `make bench-data` or by hand).
  */
 #include <MQTTAsync.h>
@@ -302,8 +304,9 @@ int main(int argc, char **argv)
     int interval = argc > 2 ? atoi(argv[2]) : 20;
     int seconds = argc > 3 ? atoi(argv[3]) : 10;
     int sets = argc > 4 ? atoi(argv[4]) : 200;
+    const char *data_extra = argc > 5 ? argv[5] : "";
     if (devices < 1 || devices > 20000 || interval < 1 || seconds < 1 || seconds > 120 || sets < 0) {
-        fprintf(stderr, "usage: bench_data [devices 1..20000] [interval_ms] [seconds 1..120] [sets]\n");
+        fprintf(stderr, "usage: bench_data [devices 1..20000] [interval_ms] [seconds 1..120] [sets] [\"data settings\"]\n");
         return 2;
     }
     if (!getenv("LINKGW_BIN") || !getenv("LINKGW_TEST_PLUGIN_DIR")) {
@@ -352,13 +355,16 @@ int main(int argc, char **argv)
     }
     f.no_cloud = false;
     snprintf(f.log_level, sizeof f.log_level, "info");
-    if (df_start_gateway(&f, "gateway = { login_rate = 200; };\ndata = { stats_interval_s = 1; };", confs, 1) != 0) {
+    char main_extra[512];
+    snprintf(main_extra, sizeof main_extra, "gateway = { login_rate = 200; };\ndata = { stats_interval_s = 1; %s };",
+             data_extra);
+    if (df_start_gateway(&f, main_extra, confs, 1) != 0) {
         fprintf(stderr, "bench_data: linkgw did not start\n");
         df_cleanup(&f);
         return 1;
     }
-    printf("bench_data: %d sim power meters every %d ms (%.0f values/s offered), window %d s\n", devices, interval,
-           devices * 2 * 1000.0 / interval, seconds);
+    printf("bench_data: %d sim power meters every %d ms (%.0f values/s offered), window %d s, data { %s }\n", devices,
+           interval, devices * 2 * 1000.0 / interval, seconds, data_extra);
     double t0 = now_s();
     long long in = -1;
     while (now_s() - t0 < 60 && (in = status_logged_in(&f)) < devices + 1)
@@ -385,6 +391,8 @@ int main(int argc, char **argv)
     printf("uplink: whole run: reported %lld values, sent %lld in %lld posts (%.1f values/post), acked %lld\n", rep,
            sent, posts, posts > 0 ? (double)sent / posts : 0, acked);
     printf("uplink window: %.0f values/s acknowledged by the platform (offered %.0f/s)\n", rate, offered);
+    printf("write-ahead log at shutdown: %lld segment(s) (0: off), %lld value(s) not logged because it was full\n",
+           totals(&f, "wal_segments"), totals(&f, "wal_full"));
     printf("downlink inside the gateway (request arrival on the loop → reply handed to Paho): p50 %lld µs, p99 %lld µs\n",
            totals(&f, "downlink_p50_us"), totals(&f, "downlink_p99_us"));
     printf("uplink: daemon CPU %.2f s in a %.1f s window = %.2f µs per value at %.0f values/s "

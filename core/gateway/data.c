@@ -23,6 +23,7 @@ void gw_data_options_init(gw_data_options_t *o)
     o->held_max = 1000;
     o->journal = true;
     o->drain_rate = 1000;
+    o->wal = true;
 }
 
 /* ---- devices ------------------------------------------------------------------------ */
@@ -204,10 +205,11 @@ static void data_log_totals(gw_data_t *d)
             " acked=%" PRIu64 " rejected=%" PRIu64 " journaled=%" PRIu64 " drained=%" PRIu64 " events_sent=%" PRIu64
             " events_acked=%" PRIu64 " downlink=%" PRIu64 " downlink_refused=%" PRIu64 " downlink_p50_us=%" PRIu32
             " downlink_p99_us=%" PRIu32 " journal_depth=%" PRIu64 " journal_bytes=%" PRIu64 " journal_dropped=%" PRIu64
-            " journal_oldest_age_ms=%" PRId64,
+            " journal_oldest_age_ms=%" PRId64 " wal_segments=%" PRIu64 " wal_pending=%" PRIu64 " wal_recovered=%" PRIu64
+            " wal_full=%" PRIu64,
             s.reported, s.invalid, s.suppressed, s.sent, s.messages, s.acked, s.rejected, s.journaled, s.drained,
             s.events_sent, s.events_acked, s.downlink, s.downlink_refused, p50, p99, s.journal_depth, s.journal_bytes,
-            s.journal_dropped, s.journal_oldest_age_ms);
+            s.journal_dropped, s.journal_oldest_age_ms, s.wal_segments, s.wal_pending, s.wal_recovered, s.wal_full);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -225,6 +227,7 @@ static void on_timer(uv_timer_t *t)
         data_resend_held(d, false);
         data_journal_drain(d);
     }
+    data_wal_tick(d);
 }
 
 /* ---- public ------------------------------------------------------------------------- */
@@ -285,6 +288,8 @@ gw_data_t *gw_data_new(const gw_data_deps_t *deps, const gw_data_options_t *opts
         gw_cloud_add_state_listener(c, on_state, d->ref) != LGW_OK ||
         gw_subdev_add_listener(d->deps.subdev, on_session, d->ref) != 0)
         goto fail;
+    /* what a previous process left in the write-ahead log goes to the journal before any new value */
+    data_wal_start(d);
     if (gw_hub_add_consumer(d->deps.hub, &data_consumer, d) != LGW_OK)
         goto fail;
     uv_timer_init(d->deps.loop, &d->timer);
@@ -298,6 +303,10 @@ fail:
     GW_ERROR(DATA_LOG, "cannot set up the data layer (out of memory?)");
     if (d->ref)
         d->ref->d = NULL;
+    if (d->wal) {
+        gw_wal_close(d->wal, false);
+        free(d->gens);
+    }
     gw_tsl_pack_free(d->pack);
     free(d);
     return NULL;
@@ -349,8 +358,13 @@ void gw_data_close(gw_data_t *d, void (*done)(void *arg), void *arg)
     /* what is in flight goes back to the hold: the journal keeps it across the restart
      * (a reply that still arrives makes it a duplicate, never a loss); memory does not */
     data_send_expire(d, true);
+    /* values the backpressure kept in the queue (max_inflight reached) go to the hold too */
+    d->connected = false;
+    data_send_flush(d);
     data_journal_commit(d);
     json_decref(d->jpending);
+    d->jpending = NULL;
+    data_wal_close(d); /* everything is in the journal now: the log's files go */
     data_downlink_detach(d);
     gw_strmap_foreach(&d->devs, free_dev_cb, NULL);
     gw_strmap_free(&d->devs);
@@ -377,13 +391,14 @@ void gw_data_get_stats(gw_data_t *d, gw_data_stats_t *out)
         out->journal_dropped = js.dropped;
         out->journal_oldest_age_ms = js.oldest_age_ms;
     }
+    data_wal_stats(d, out);
 }
 
 json_t *gw_data_status_json(gw_data_t *d)
 {
     gw_data_stats_t s;
     gw_data_get_stats(d, &s);
-    return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIs{sIsIsIsI}}",
+    json_t *j = json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIs{sIsIsIsI}}",
                      "reported", (json_int_t)s.reported, "unmapped", (json_int_t)s.unmapped,
                      "invalid", (json_int_t)s.invalid, "suppressed", (json_int_t)s.suppressed,
                      "sent", (json_int_t)s.sent, "acked", (json_int_t)s.acked,
@@ -395,4 +410,12 @@ json_t *gw_data_status_json(gw_data_t *d)
                      "drained", (json_int_t)s.drained,
                      "journal", "depth", (json_int_t)s.journal_depth, "bytes", (json_int_t)s.journal_bytes,
                      "oldest_age_ms", (json_int_t)s.journal_oldest_age_ms, "dropped", (json_int_t)s.journal_dropped);
+    json_t *wal = json_pack("{sbsIsIsIsIsI}", "enabled", s.wal, "segments", (json_int_t)s.wal_segments, "bytes",
+                            (json_int_t)s.wal_bytes, "pending", (json_int_t)s.wal_pending, "recovered",
+                            (json_int_t)s.wal_recovered, "full", (json_int_t)s.wal_full);
+    if (j && wal)
+        json_object_set_new(j, "wal", wal);
+    else
+        json_decref(wal);
+    return j;
 }

@@ -12,6 +12,9 @@
  *   journal    values that could not be delivered (link down, no ack,
  *              no session) wait in the store's journal and drain through
  *              thing/event/property/history/post (data_journal.c)
+ *   wal        every accepted value is first appended to a write-ahead log
+ *              (mmap'd, ~80 ns) and recovered into the journal at the next
+ *              start if a kill -9 came before it was delivered (data_wal.c)
  *
  * One gw_data_t per gateway, created by the `data` core module
  * (data_module.c) after the gateway module, or directly by tests.
@@ -49,6 +52,9 @@ typedef struct gw_data_options {
     uint64_t journal_max_bytes;  /**< journal budget (0 = the store's default) */
     unsigned drain_rate;         /**< journal entries per second sent by history/post, default 1000 */
     unsigned stats_interval_s;   /**< log the counters every N s (0 = only at shutdown), default 0 */
+    bool wal;                    /**< write-ahead log of accepted values (only with the journal), default true */
+    uint64_t wal_max_bytes;      /**< its disk budget (0 = 32 MiB) */
+    bool wal_sync;               /**< msync the log every tick (power-loss safety, blocks the loop), default false */
 } gw_data_options_t;
 
 /** Fills @p o with the defaults. */
@@ -85,6 +91,11 @@ typedef struct gw_data_stats {
     uint64_t drained;         /**< journal entries acknowledged through history/post */
     uint64_t journal_depth, journal_bytes, journal_dropped; /**< from gw_journal_stats */
     int64_t journal_oldest_age_ms;
+    bool wal;                 /**< the write-ahead log is on */
+    uint64_t wal_segments, wal_bytes; /**< segment files and their allocated size */
+    uint64_t wal_pending;     /**< logged values not resolved yet (queued, in flight, waiting for the journal) */
+    uint64_t wal_recovered;   /**< values recovered from the log at start */
+    uint64_t wal_full;        /**< values not logged because the log was full */
 } gw_data_stats_t;
 
 /**
@@ -107,7 +118,8 @@ void gw_data_get_stats(gw_data_t *d, gw_data_stats_t *out);
 
 /**
  * The `data` object of `linkgwctl status`: the counters above plus
- * {"journal":{"depth","bytes","oldest_age_ms","dropped"}}. New reference.
+ * {"journal":{"depth","bytes","oldest_age_ms","dropped"}} and
+ * {"wal":{"enabled","segments","bytes","pending","recovered","full"}}. New reference.
  */
 json_t *gw_data_status_json(gw_data_t *d);
 

@@ -9,6 +9,7 @@
 #include "list.h"
 #include "log.h"
 #include "store/journal.h"
+#include "store/wal.h"
 #include "strmap.h"
 #include "tsl_uplink.h"
 
@@ -53,11 +54,28 @@ typedef struct data_inflight {
     char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX];
     size_t n_values;
     uint64_t sent_ms;        /* uv_now */
+    uint64_t wal_gen;        /* live post: its token on this write-ahead log generation (0: none) */
     /* journal drain (history/post): sequence numbers to ack */
     bool history;
     uint64_t *seqs;
     size_t n_seqs;
 } data_inflight_t;
+
+/**
+ * A generation of the write-ahead log (data_wal.c): the values accepted
+ * between two seals (seqs first..last, contiguous). It is resolved — a
+ * resolve record written, its values no longer needed for recovery — once it
+ * is sealed, no post holds a token on it (refs) and the journal commit it
+ * waits for (awaiting) happened.
+ */
+typedef struct data_wal_gen {
+    uint64_t id;
+    uint64_t first, last;    /* empty while last < first */
+    uint32_t refs;           /* live posts sent while it was open */
+    bool awaiting;           /* some of its values went to jpending: wait for the next journal commit */
+    bool sealed;             /* no longer open (the queue was empty at a tick) */
+    bool resolved;
+} data_wal_gen_t;
 
 /** A downstream request waiting for the hub (downlink.c). */
 typedef struct data_call {
@@ -104,6 +122,15 @@ struct gw_data {
     uint64_t drain_rescan_at;/* uv_now before which no new pass starts */
     double drain_tokens;
     size_t drain_inflight;   /* history/post messages waiting for a reply */
+    /* write-ahead log (data_wal.c) */
+    gw_wal_t *wal;           /* NULL: off (no journal, `wal = false`, or it could not be opened) */
+    data_wal_gen_t *gens;    /* ring of unresolved generations, oldest first; the last may be open */
+    size_t gen_cap, gen_head, gen_n;
+    uint64_t gen_next;       /* id of the next generation */
+    bool wal_pinned;         /* resolution stopped: something is neither delivered nor journaled */
+    uint64_t wal_recovered;  /* values recovered at start */
+    uint64_t wal_full_logged;/* wal full count at the last warning */
+    uint64_t wal_full_log_at;/* uv_now of that warning */
 };
 
 /* ---- data.c ------------------------------------------------------------------ */
@@ -148,5 +175,28 @@ int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, c
 void data_journal_commit(gw_data_t *d);
 void data_journal_drain(gw_data_t *d);
 void data_journal_on_reply(gw_data_t *d, data_inflight_t *f, int code);
+
+/* ---- data_wal.c -------------------------------------------------------------- */
+/** Recovers what a previous process left in the log into the journal, then opens a fresh log. */
+void data_wal_start(gw_data_t *d);
+/** Logs one accepted value (hot path: call only when d->wal). */
+void data_wal_value(gw_data_t *d, const data_dev_t *dev, bool event, const char *id, const json_t *value,
+                    int64_t time_ms);
+/** A live post was sent: a token on the open generation (0 when the log is off). */
+uint64_t data_wal_ref(gw_data_t *d);
+/** The post holding token @p gen completed: acknowledged (@p via_journal false) or handed to the hold. */
+void data_wal_unref(gw_data_t *d, uint64_t gen, bool via_journal);
+/** Values of the open generation went to jpending (data_hold). */
+void data_wal_held(gw_data_t *d);
+/** Values went to the in-memory hold although the log is on (journal unavailable). */
+void data_wal_pin(gw_data_t *d, const char *why);
+/** The journal commit of jpending happened (@p ok) or failed. */
+void data_wal_committed(gw_data_t *d, bool ok);
+/** Timer tick: seals the open generation when the queue is empty, resolves, recycles. */
+void data_wal_tick(gw_data_t *d);
+/** Shutdown, after the final journal commit. */
+void data_wal_close(gw_data_t *d);
+/** Figures for the status. */
+void data_wal_stats(gw_data_t *d, gw_data_stats_t *out);
 
 #endif

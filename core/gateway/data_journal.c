@@ -52,8 +52,10 @@ int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, c
 void data_journal_commit(gw_data_t *d)
 {
     size_t n = json_array_size(d->jpending);
-    if (!n)
+    if (!n) {
+        data_wal_committed(d, true);
         return;
+    }
     json_t *list = d->jpending;
     d->jpending = NULL;
     bool batch = gw_journal_batch_begin(d->deps.store) == GW_STORE_OK;
@@ -76,10 +78,13 @@ void data_journal_commit(gw_data_t *d)
         else
             GW_WARN(DATA_LOG, "%s/%s: cannot journal %s (store error %d)", rec.pk, rec.dn, rec.identifier, rc);
     }
-    if (batch && gw_store_batch_commit(d->deps.store) != GW_STORE_OK) {
-        GW_ERROR(DATA_LOG, "journal commit of %zu entries failed: they are lost", n);
+    bool committed = !batch || gw_store_batch_commit(d->deps.store) == GW_STORE_OK;
+    if (!committed) {
+        GW_ERROR(DATA_LOG, "journal commit of %zu entries failed: they are lost%s", n,
+                 d->wal ? " (but still in the write-ahead log)" : "");
         ok = 0;
     }
+    data_wal_committed(d, committed);
     d->st.journaled += ok;
     json_decref(list);
 }

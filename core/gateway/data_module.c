@@ -15,6 +15,9 @@
  *     journal_max_mib = 16;      # journal budget, drop-oldest beyond it (1..65536)
  *     drain_rate = 1000;         # journal entries per second through history/post (1..100000)
  *     stats_interval_s = 0;      # log the counters every N s (0: only at shutdown)
+ *     wal = true;                # write-ahead log of accepted values (with the journal only)
+ *     wal_max_mib = 32;          # its disk budget (1..4096)
+ *     wal_sync = false;          # msync it every tick: power-loss safe, but blocks the loop
  *   };
  */
 #include <string.h>
@@ -34,7 +37,7 @@ static int data_section(const lgw_config_t *s, void *unused)
         return 0;
     static const char *const keys[] = {"flush_ms", "flush_values", "ack_timeout_ms", "max_inflight", "rrpc_timeout_ms",
                                        "invalid_log_s", "journal", "journal_max_mib", "drain_rate",
-                                       "stats_interval_s", NULL};
+                                       "stats_interval_s", "wal", "wal_max_mib", "wal_sync", NULL};
     lgw_config_check_keys(s, keys);
     int64_t v;
     if (lgw_config_get_int_range(s, "flush_ms", &v, 1, 1000) == LGW_OK)
@@ -55,7 +58,11 @@ static int data_section(const lgw_config_t *s, void *unused)
         g_opts.drain_rate = (unsigned)v;
     if (lgw_config_get_int_range(s, "stats_interval_s", &v, 0, 86400) == LGW_OK)
         g_opts.stats_interval_s = (unsigned)v;
+    if (lgw_config_get_int_range(s, "wal_max_mib", &v, 1, 4096) == LGW_OK)
+        g_opts.wal_max_bytes = (uint64_t)v << 20;
     lgw_config_get_bool(s, "journal", &g_opts.journal);
+    lgw_config_get_bool(s, "wal", &g_opts.wal);
+    lgw_config_get_bool(s, "wal_sync", &g_opts.wal_sync);
     return 0;
 }
 

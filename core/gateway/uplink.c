@@ -73,6 +73,8 @@ void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_r
         }
         json_object_set(dev->last, id, j);
         d->st.queued++;
+        if (d->wal) /* accepted: in the write-ahead log before anything else happens to it */
+            data_wal_value(d, dev, false, id, j, ts);
         if (!online) {
             data_hold(d, dev, false, id, j, ts);
             json_decref(j);
@@ -118,6 +120,8 @@ void data_uplink_event(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report
         return;
     }
     int64_t ts = gw_report_time(r);
+    if (d->wal)
+        data_wal_value(d, dev, true, em->ev->identifier, value, ts);
     if (logged_in(d, dev))
         data_send_event(d, dev, em->ev->identifier, value, ts);
     else
@@ -142,8 +146,11 @@ void data_hold(gw_data_t *d, data_dev_t *dev, bool event, const char *id, json_t
 {
     d->st.requeued++;
     if (data_journal_enabled(d) &&
-        data_journal_put(d, dev->pk, dev->dn, event, id, value, time_ms) == 0)
+        data_journal_put(d, dev->pk, dev->dn, event, id, value, time_ms) == 0) {
+        data_wal_held(d);
         return;
+    }
+    data_wal_pin(d, "a value went to the in-memory hold");
     held_push(d, event ? &dev->held_events : &dev->held_props, id, value, time_ms);
     if (!gw_list_linked(&dev->held_link))
         gw_list_push_back(&d->held, &dev->held_link);

@@ -177,6 +177,7 @@ static void emit_pack(void *ctx, const char *params, size_t len)
     data_inflight_t *f = d->connected ? data_send_request(d, topic, "thing.event.property.pack.post", params, len) : NULL;
     if (f) {
         f->pack = true;
+        f->wal_gen = data_wal_ref(d);
         f->n_values = count_values(params);
         d->st.sent += f->n_values;
         return;
@@ -209,6 +210,7 @@ static void flush_single(gw_data_t *d)
         if (f) {
             snprintf(f->pk, sizeof f->pk, "%s", pk);
             snprintf(f->dn, sizeof f->dn, "%s", dn);
+            f->wal_gen = data_wal_ref(d);
             f->n_values = json_object_size(props);
             d->st.sent += f->n_values;
         } else {
@@ -263,6 +265,7 @@ void data_send_event(gw_data_t *d, data_dev_t *dev, const char *id, json_t *valu
         return;
     }
     f->event_id = strdup(id);
+    f->wal_gen = data_wal_ref(d);
     snprintf(f->pk, sizeof f->pk, "%s", dev->pk);
     snprintf(f->dn, sizeof f->dn, "%s", dev->dn);
     d->st.events_sent++;
@@ -294,6 +297,8 @@ static void complete(gw_data_t *d, data_inflight_t *f, int code, const json_t *d
     } else {
         fail_post(d, f, code, data);
     }
+    if (f->wal_gen) /* after fail_post: what it held is in jpending now */
+        data_wal_unref(d, f->wal_gen, code != 200);
     data_inflight_free(f);
 }
 

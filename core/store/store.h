@@ -130,6 +130,8 @@ int gw_store_integrity_check(gw_store_t *st);
 /** Path of the database file and of the key file (for linkgwctl status and tests). */
 const char *gw_store_db_path(const gw_store_t *st);
 const char *gw_store_key_path(const gw_store_t *st);
+/** The state directory the store was opened in (the write-ahead log lives in <dir>/wal). */
+const char *gw_store_dir(const gw_store_t *st);
 
 /** Current UTC time in ms, the clock the store stamps rows with. */
 int64_t gw_store_now_ms(void);

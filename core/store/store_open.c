@@ -111,6 +111,7 @@ int64_t gw_store_now_ms(void)
 }
 
 const char *gw_store_db_path(const gw_store_t *st) { return st->db_path; }
+const char *gw_store_dir(const gw_store_t *st) { return st->dir; }
 const char *gw_store_key_path(const gw_store_t *st) { return st->key_path; }
 
 /* ------------------------------------------------------------------ statements, transactions */

@@ -20,6 +20,7 @@
  *   sim_light.c          > one file per device model (sim_model.h)
  *   sim_power_meter.c   /
  *   sim_rng.h           the seeded random generator (reproducible runs)
+ *   sim_trace.c         test-only trace of the values handed to the host
  *
  * Threading: every function of the plugin runs on the host's loop thread
  * (callbacks and timers), so nothing here needs a lock. There is no global
@@ -31,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <linkgw/linkgw.h>
 
 #include "sim_rng.h"
@@ -107,6 +109,8 @@ struct sim_slice {
     size_t begin, end;
     lgw_timer_t *timer;       /**< fires every conf.interval_ms */
     uint64_t last_tick_ms;    /**< monotonic time of the previous tick */
+    char *trace_buf;          /**< trace lines of the last tick, written at the next (sim_trace.c) */
+    size_t trace_len, trace_cap;
 };
 
 /** A polling group: the devices of one model, reported every conf.interval_ms. */
@@ -136,6 +140,7 @@ struct sim_conf {
     double flap_probability;       /**< online -> offline, per device and flap tick (0 = off) */
     double flap_recovery;          /**< offline -> online, per device and flap tick */
     int64_t flap_interval_ms;
+    char *trace_file;              /**< test only: trace of reported values (sim_trace.c), NULL = off */
 };
 
 /** A completed request waiting for its reply (see sim_requests.c). */
@@ -161,6 +166,9 @@ struct sim {
     struct sim_reply *replies, *replies_tail;
     /* firmware installs in progress (sim_ota.c) */
     struct sim_install *installs;
+    /* test-only trace (sim_trace.c) */
+    FILE *trace;
+    struct sim_slice *trace_slice; /**< the slice whose tick is running */
 };
 
 /* ---- sim_config.c ------------------------------------------------------ */
@@ -236,5 +244,16 @@ int sim_discovery_start(struct sim *sim);
 void sim_discovery_stop(struct sim *sim);
 /** Frees both timers. */
 void sim_discovery_free(struct sim *sim);
+
+/* ---- sim_trace.c (test only) --------------------------------------------- */
+
+/** Opens conf.trace_file for appending, if set (start). */
+void sim_trace_open(struct sim *sim);
+/** Writes what every slice still buffers and closes the file (stop). */
+void sim_trace_close(struct sim *sim);
+/** Buffers one handed-over value of the running slice tick. */
+void sim_trace_value(struct sim *sim, const char *id, const char *point, int64_t time_ms, double v);
+/** Writes and flushes the lines buffered by @p sl (its previous tick). */
+void sim_trace_flush(struct sim *sim, struct sim_slice *sl);
 
 #endif /* LINKGW_SIM_H */

@@ -22,6 +22,7 @@
  *                     power = false; brightness = 100; };
  *     power_meter = { count = 2;  interval_ms = 1000; prefix = "meter-";
  *                     watts = 500.0; noise = 20.0; };
+ *     trace_file = "/tmp/x.trace";    # TEST ONLY: list every power_meter value handed over (sim_trace.c)
  *   };
  *
  * A model whose group is absent (or has count = 0) has no devices.
@@ -40,7 +41,7 @@ static const struct sim_model *const sim_models[] = { &sim_thermometer, &sim_lig
 
 static const char *const top_keys[] = {
     "seed", "appear", "discovery_interval_ms", "discovery_batch", "latency_ms", "flapping",
-    "thermometer", "light", "power_meter", NULL,
+    "thermometer", "light", "power_meter", "trace_file", NULL,
 };
 static const char *const group_keys[] = { "count", "interval_ms", "prefix", NULL };
 static const char *const flap_keys[] = { "probability", "recovery", "interval_ms", NULL };
@@ -185,6 +186,13 @@ int sim_config_read(struct sim *sim, const lgw_config_t *settings)
     lgw_config_get_int_range(settings, "discovery_batch", &conf->discovery_batch, 1, 1000000);
     lgw_config_get_int_range(settings, "latency_ms", &conf->latency_ms, 0, 60000);
     read_flapping(conf, settings);
+    const char *trace = NULL;
+    if (lgw_config_get_string(settings, "trace_file", &trace) == LGW_OK) {
+        if (!*trace)
+            lgw_config_error(lgw_config_child(settings, "trace_file"), "setting 'trace_file' must not be empty");
+        else if (!(conf->trace_file = strdup(trace)))
+            return LGW_ENOMEM;
+    }
 
     /* 3. one group per model that has devices */
     sim->groups = calloc(SIM_NMODELS, sizeof *sim->groups);

@@ -42,8 +42,10 @@ int sim_group_init(struct sim_group *g)
 
 void sim_group_free(struct sim_group *g)
 {
-    for (size_t k = 0; k < g->nslices && g->slices; k++)
+    for (size_t k = 0; k < g->nslices && g->slices; k++) {
         lgw_timer_free(g->slices[k].timer);
+        free(g->slices[k].trace_buf);
+    }
     free(g->slices);
     free(g->devs);
     free(g->ids);
@@ -62,6 +64,9 @@ static void slice_tick(lgw_timer_t *timer, void *data)
     uint64_t now = lgw_monotonic_ms();
     double dt_s = (double)(now - sl->last_tick_ms) / 1000.0;
     sl->last_tick_ms = now;
+    /* the host took the previous tick's reports off its queue by now: they can be traced */
+    sim_trace_flush(g->sim, sl);
+    g->sim->trace_slice = sl;
 
     for (size_t i = sl->begin; i < sl->end; i++) {
         struct sim_device *d = &g->devs[i];
@@ -71,6 +76,7 @@ static void slice_tick(lgw_timer_t *timer, void *data)
         g->model->advance(g, d, id, dt_s);
         g->model->report(g, d, id);
     }
+    g->sim->trace_slice = NULL;
 }
 
 int sim_group_start(struct sim_group *g)

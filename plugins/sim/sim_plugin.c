@@ -26,6 +26,7 @@ static void sim_free(struct sim *sim)
     for (size_t k = 0; k < sim->ngroups; k++)
         sim_group_free(&sim->groups[k]);
     free(sim->groups);
+    free(sim->conf.trace_file);
     free(sim);
 }
 
@@ -63,6 +64,7 @@ static int sim_start(void *data)
         return rc;
     }
     sim->running = true;
+    sim_trace_open(sim);
 
     /*
      * Announce the devices: at the first start every device when they appear
@@ -98,6 +100,7 @@ static void sim_stop(void *data)
     sim_discovery_stop(sim);
     sim_replies_flush(sim); /* every accepted request completes exactly once */
     sim_ota_stop(sim);
+    sim_trace_close(sim);
 }
 
 static void sim_destroy(void *data)

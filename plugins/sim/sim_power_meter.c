@@ -67,9 +67,17 @@ static void meter_report(struct sim_group *g, const struct sim_device *d, const 
     lgw_report_t *r = lgw_report_new(g->sim->inst, id);
     if (!r)
         return;
+    int64_t t = 0;
+    if (g->sim->trace) { /* test only (sim_trace.c): the time the trace lists is the report's */
+        t = lgw_time_ms();
+        lgw_report_set_time(r, t);
+    }
     lgw_report_add_double(r, "power", d->s.meter.watts);
     lgw_report_add_double(r, "energy", d->s.meter.kwh);
-    lgw_report_commit(r);
+    if (lgw_report_commit(r) == LGW_OK && g->sim->trace) {
+        sim_trace_value(g->sim, id, "power", t, d->s.meter.watts);
+        sim_trace_value(g->sim, id, "energy", t, d->s.meter.kwh);
+    }
 }
 
 static lgw_value_t *meter_read(struct sim_group *g, const struct sim_device *d, const char *point)

@@ -181,6 +181,16 @@ static void print_status(json_t *st)
                (long long)json_integer_value(json_object_get(j, "bytes")),
                (long long)json_integer_value(json_object_get(j, "oldest_age_ms")),
                (long long)json_integer_value(json_object_get(j, "dropped")));
+        json_t *w = json_object_get(data, "wal");
+        if (json_is_true(json_object_get(w, "enabled")))
+            printf("wal            segments=%lld bytes=%lld pending=%lld recovered=%lld full=%lld\n",
+                   (long long)json_integer_value(json_object_get(w, "segments")),
+                   (long long)json_integer_value(json_object_get(w, "bytes")),
+                   (long long)json_integer_value(json_object_get(w, "pending")),
+                   (long long)json_integer_value(json_object_get(w, "recovered")),
+                   (long long)json_integer_value(json_object_get(w, "full")));
+        else if (w)
+            printf("wal            off\n");
     }
     const char *k;
     json_t *v;
