@@ -271,6 +271,12 @@ LGW_HOST_API int lgw_report_add_value(lgw_report_t *report, const char *name, lg
  * loop): the report is dropped and the host counts and logs the drops. The
  * report is freed in every case. Pace your reports (one per poll cycle of a
  * device) rather than retrying at once on LGW_EBUSY.
+ *
+ * Durability: once the host's loop thread has taken the report (normally
+ * within one loop iteration of this call, also when called on the loop
+ * thread), each value it forwards is in the host's write-ahead log and
+ * survives a crash of the host process (`kill -9`); a report still waiting
+ * for the loop when the process dies is lost.
  */
 LGW_HOST_API int lgw_report_commit(lgw_report_t *report);
 /** Frees a report without sending it. */
