@@ -4,6 +4,7 @@
  */
 #include "tsl_uplink.h"
 #include "tsl_codes.h"
+#include "tsl_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -536,24 +537,17 @@ static void sb_str(sbuf_t *b, const char *s)
 
 static void sb_int(sbuf_t *b, int64_t v)
 {
-    char t[24];
-    int n = snprintf(t, sizeof t, "%" PRId64, v);
-    sb_put(b, t, (size_t)n);
+    if (!sb_reserve(b, 24))
+        return;
+    b->len += gw_tsl_num_fmt_int(v, b->s + b->len);
 }
 
-/* Shortest of %.15g / %.17g that reads back exactly, always with a '.' or exponent. */
+/* The shortest text that reads back exactly, always with a '.' or exponent (gw_tsl_num_fmt_real). */
 static void sb_real(sbuf_t *b, double v)
 {
-    char t[40];
-    int n = snprintf(t, sizeof t, "%.15g", v);
-    if (strtod(t, NULL) != v)
-        n = snprintf(t, sizeof t, "%.17g", v);
-    if (!strpbrk(t, ".eEn")) { /* "20" -> "20.0": a float keeps its decimal point */
-        t[n++] = '.';
-        t[n++] = '0';
-        t[n] = '\0';
-    }
-    sb_put(b, t, (size_t)n);
+    if (!sb_reserve(b, 40))
+        return;
+    b->len += gw_tsl_num_fmt_real(v, b->s + b->len);
 }
 
 static void sb_value(sbuf_t *b, const json_t *v)
