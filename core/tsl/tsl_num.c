@@ -90,59 +90,129 @@ size_t gw_tsl_num_fmt_int(int64_t v, char *buf)
     return n;
 }
 
-/* 10^0 .. 10^22: every one exact in binary64. */
-static const double k_pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+/* 5^0 .. 5^27 (5^27 < 2^63). */
+static const uint64_t k_pow5[28] = {
+    1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL, 390625ULL, 1953125ULL, 9765625ULL,
+    48828125ULL, 244140625ULL, 1220703125ULL, 6103515625ULL, 30517578125ULL, 152587890625ULL, 762939453125ULL,
+    3814697265625ULL, 19073486328125ULL, 95367431640625ULL, 476837158203125ULL, 2384185791015625ULL,
+    11920928955078125ULL, 59604644775390625ULL, 298023223876953125ULL, 1490116119384765625ULL,
+    7450580596923828125ULL };
+
+/* 10^0 .. 10^17. */
+static const uint64_t k_pow10u[18] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+                                       100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+                                       1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+                                       1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL };
+
+typedef unsigned __int128 u128;
 
 /*
- * The fast path: the fewest fraction digits d such that the decimal m / 10^d
- * reads back as @p v, with m an integer below 2^53. Both m and 10^d (d <= 22)
- * are exact doubles and IEEE division rounds correctly, so m / 10^d == v is
- * exactly "strtod of that text gives v" (Clinger's fast path), no strtod call
- * needed. Only used where %.Ng would print fixed notation (1e-4 <= |v| < 1e15),
- * so the text is the one %.Ng prints for the smallest N that round-trips.
- * Returns the length, 0 when the fast path does not apply.
+ * @p a (positive, normal, mantissa f * 2^e with 2^52 < f < 2^53) times 10^d,
+ * rounded half-even to an integer: exactly, in 128-bit integers, as
+ * f * 5^d * 2^(d+e). *twice gets 2 * f * 5^d and *s the shift -(d+e)
+ * (1..64, checked by the caller) for the round-trip test.
+ */
+static uint64_t scaled_round(uint64_t f, int e, int d, u128 *twice, int *s)
+{
+    u128 p = (u128)f * k_pow5[d];
+    int sh = -(d + e);
+    u128 q = p >> sh, rem = p & (((u128)1 << sh) - 1), half = (u128)1 << (sh - 1);
+    if (rem > half || (rem == half && (q & 1)))
+        q++;
+    *twice = p << 1;
+    *s = sh;
+    return (uint64_t)q;
+}
+
+/*
+ * The exact path for 1e-4 <= |v| < 1e15, where %g prints fixed notation: for
+ * n = 15, 16, 17 significant digits, the correctly rounded n-digit decimal
+ * m / 10^d of v (computed exactly with 128-bit integers, no printf), taking
+ * the first n whose decimal reads back (strtod, round-half-even) as v — also
+ * decided exactly: |m / 10^d - v| < ulp / 2, i.e. |m * 2^(s+1) - 2 f 5^d| <
+ * 5^d. With 15 digits this is already the shortest text when one of at most
+ * 15 digits exists (a double carries 15.95 digits), so the result, trailing
+ * zeros dropped, is what %.15g / %.16g / %.17g print. Returns the length, 0
+ * when not applicable (out of range, or a power of two, whose ulp below is
+ * half the one above).
  */
 static size_t fmt_fixed(double v, char *buf)
 {
     double a = fabs(v);
-    if (!(a >= 1e-4 && a < 1e15))
+    if (!(a >= 1.0001e-4 && a < 9.999e14))
         return 0;
-    for (int d = 0; d <= 22; d++) {
-        double scaled = a * k_pow10[d];
-        if (scaled >= 9007199254740992.0) /* 2^53 */
-            return 0;
-        double m = nearbyint(scaled);
-        if (m / k_pow10[d] != a)
-            continue;
-        char t[48], *end = t + sizeof t;
-        char *p = utoa_rev((uint64_t)m, end);
-        size_t digits = (size_t)(end - p);
-        char *o = buf;
-        if (v < 0)
-            *o++ = '-';
-        if (digits <= (size_t)d) { /* 0.000ddd */
-            *o++ = '0';
-            *o++ = '.';
-            for (size_t z = digits; z < (size_t)d; z++)
-                *o++ = '0';
-            memcpy(o, p, digits);
-            o += digits;
-        } else {
-            memcpy(o, p, digits - (size_t)d);
-            o += digits - (size_t)d;
-            *o++ = '.';
-            if (d == 0) {
-                *o++ = '0';
-            } else {
-                memcpy(o, end - d, (size_t)d);
-                o += d;
+    int e2;
+    double fr = frexp(a, &e2); /* a = fr * 2^e2, 0.5 <= fr < 1 */
+    uint64_t f = (uint64_t)ldexp(fr, 53);
+    int e = e2 - 53;
+    if (f == (1ULL << 52))
+        return 0;
+    /* decimal exponent X (10^X <= a < 10^(X+1)), estimated, corrected below */
+    int x = (int)floor((e2 - 1) * 0.30102999566398120);
+    uint64_t m = 0;
+    int d = 0;
+    for (int n = 15; n <= 17; n++) {
+        u128 twice;
+        int s;
+        for (int tries = 0;; tries++) {
+            d = n - 1 - x;
+            if (d < 0 || d > 27 || tries > 3 || -(d + e) < 1 || -(d + e) > 64)
+                return 0; /* never in range; the 128-bit arithmetic needs these */
+            m = scaled_round(f, e, d, &twice, &s);
+            if (m < k_pow10u[n - 1] && m != 0) {
+                x--;
+                continue;
             }
+            if (m > k_pow10u[n]) {
+                x++;
+                continue;
+            }
+            break;
         }
-        *o = '\0';
-        return (size_t)(o - buf);
+        if (m == k_pow10u[n]) { /* rounded up to the next power of ten: one digit fewer */
+            m /= 10;
+            d--;
+            if (d < 0)
+                return 0;
+        }
+        if (n == 17 || s + 1 + 57 > 127)
+            break; /* 17 digits always read back */
+        u128 lhs = (u128)m << (s + 1);
+        u128 diff = lhs > twice ? lhs - twice : twice - lhs;
+        u128 half_ulp = k_pow5[d];
+        if (diff < half_ulp || (diff == half_ulp && !(f & 1)))
+            break;
     }
-    return 0;
+    while (d > 0 && m % 10 == 0) { /* %g drops trailing zeros */
+        m /= 10;
+        d--;
+    }
+    char t[24], *end = t + sizeof t;
+    char *p = utoa_rev(m, end);
+    size_t digits = (size_t)(end - p);
+    char *o = buf;
+    if (v < 0)
+        *o++ = '-';
+    if (digits <= (size_t)d) { /* 0.000ddd */
+        *o++ = '0';
+        *o++ = '.';
+        for (size_t z = digits; z < (size_t)d; z++)
+            *o++ = '0';
+        memcpy(o, p, digits);
+        o += digits;
+    } else {
+        memcpy(o, p, digits - (size_t)d);
+        o += digits - (size_t)d;
+        *o++ = '.';
+        if (d == 0) {
+            *o++ = '0';
+        } else {
+            memcpy(o, end - d, (size_t)d);
+            o += d;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - buf);
 }
 
 size_t gw_tsl_num_fmt_real(double v, char *buf)
