@@ -15,6 +15,7 @@
  * per value stays constant. The journal is only trusted together with state.json:
  * without a state.json (fresh start, or a test that removed it) it is discarded. */
 #include "emu.h"
+#include "tsl_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,17 +64,27 @@ static void put_str(const char *s)
 
 static void put_line(const char *key, const char *id, const json_t *value, json_int_t time)
 {
-    char *v = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
-    if (!v) { H.oom = true; return; }
-    char t[32];
-    int n = snprintf(t, sizeof t, ",%lld]\n", (long long)time);
+    char num[40], *v = NULL;
+    size_t vlen;
+    /* numbers, the bulk of the history, without printf: the shortest text that reads back exactly */
+    if (json_is_real(value)) {
+        vlen = gw_tsl_num_fmt_real(json_real_value(value), num);
+    } else if (json_is_integer(value)) {
+        vlen = gw_tsl_num_fmt_int(json_integer_value(value), num);
+    } else {
+        if (!(v = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT))) { H.oom = true; return; }
+        vlen = strlen(v);
+    }
     put("[", 1);
     put_str(key);
     put(",", 1);
     put_str(id);
     put(",", 1);
-    put(v, strlen(v));
-    put(t, (size_t)n);
+    put(v ? v : num, vlen);
+    put(",", 1);
+    vlen = gw_tsl_num_fmt_int(time, num);
+    put(num, vlen);
+    put("]\n", 2);
     free(v);
     H.lines++;
 }
