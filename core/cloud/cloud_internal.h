@@ -1,7 +1,9 @@
 /*
  * Internals shared by the gw_cloud source files (not for other components).
  * Everything here is owned by the loop thread except `q_*` (the queue Paho's
- * threads fill under q_mutex) and the atomic counters.
+ * threads fill under q_mutex), `pub_*` (the publisher thread's queue and
+ * locks, cloud_publish.c; `client` and `gen` change only under
+ * pub_client_mutex) and the atomic counters.
  */
 #ifndef LINKGW_CORE_CLOUD_INTERNAL_H
 #define LINKGW_CORE_CLOUD_INTERNAL_H
