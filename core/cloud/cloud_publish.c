@@ -212,3 +212,10 @@ void cloud_publisher_latency(gw_cloud_t *c, uint32_t *p50, uint32_t *p99)
     *p50 = tmp[n / 2];
     *p99 = tmp[n * 99 / 100 < n ? n * 99 / 100 : n - 1];
 }
+
+void gw_cloud_publish_latency(gw_cloud_t *c, uint32_t *p50_us, uint32_t *p99_us)
+{
+    *p50_us = *p99_us = 0;
+    if (c)
+        cloud_publisher_latency(c, p50_us, p99_us);
+}
