@@ -172,6 +172,13 @@ const char *gw_cloud_device_name(const gw_cloud_t *c);
 /** Copies the counters. */
 void gw_cloud_get_stats(const gw_cloud_t *c, gw_cloud_stats_t *out);
 
+/**
+ * Publish handoff over the last 1024 messages, in µs: from gw_cloud_publish()
+ * (or a request/reply) queuing the message to Paho's client accepting it on
+ * the publisher thread. 0, 0 before the first message. Loop thread.
+ */
+void gw_cloud_publish_latency(gw_cloud_t *c, uint32_t *p50_us, uint32_t *p99_us);
+
 /** Overrides the reconnect backoff (default 1000 .. 60000 ms; jitter: each delay in [d/2, d]). */
 void gw_cloud_set_backoff(gw_cloud_t *c, unsigned min_ms, unsigned max_ms);
 

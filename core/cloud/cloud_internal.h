@@ -1,7 +1,9 @@
 /*
  * Internals shared by the gw_cloud source files (not for other components).
  * Everything here is owned by the loop thread except `q_*` (the queue Paho's
- * threads fill under q_mutex) and the atomic counters.
+ * threads fill under q_mutex), `pub_*` (the publisher thread's queue and
+ * locks, cloud_publish.c; `client` and `gen` change only under
+ * pub_client_mutex) and the atomic counters.
  */
 #ifndef LINKGW_CORE_CLOUD_INTERNAL_H
 #define LINKGW_CORE_CLOUD_INTERNAL_H
@@ -36,6 +38,10 @@ typedef struct cloud_ev {
     char *payload;
     size_t len;
 } cloud_ev_t;
+
+/* A message on its way to Paho (cloud_publish.c). */
+typedef struct cloud_out cloud_out_t;
+#define CLOUD_PUB_LAT_N 1024 /* handoff latencies kept for percentiles */
 
 typedef struct cloud_listener {
     struct cloud_listener *next;
@@ -115,6 +121,17 @@ struct gw_cloud {
 
     gw_cloud_stats_t stats; /* loop-thread counters */
     atomic_uint_fast64_t acked;
+
+    /* the publisher thread (cloud_publish.c); pub_head/tail/stop/busy/lat under pub_q_mutex */
+    pthread_t pub_thread;
+    bool pub_running, pub_stop, pub_busy;
+    pthread_mutex_t pub_q_mutex;
+    pthread_mutex_t pub_client_mutex; /* held by the publisher across Paho calls; by the loop to change client/gen */
+    pthread_cond_t pub_cond, pub_idle;
+    cloud_out_t *pub_head, *pub_tail;
+    uint32_t pub_lat_us[CLOUD_PUB_LAT_N];
+    size_t pub_lat_n;
+    atomic_uint_fast64_t pub_failed;
 };
 
 /* cloud_config.c */
@@ -125,6 +142,21 @@ void cloud_set_state(gw_cloud_t *c, gw_cloud_state_t s);
 bool cloud_is_connected(const gw_cloud_t *c);
 int cloud_qos_for(const char *topic);
 int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len);
+
+/* cloud_publish.c: the publisher thread */
+/* Starts it (0), or -1: then cloud_send() calls Paho itself. */
+int cloud_publisher_start(gw_cloud_t *c);
+/* Hands a copy of the message to the thread (LGW_OK / LGW_ENOMEM). Loop thread. */
+int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len, int qos);
+/* Waits until everything queued has been handed to Paho (or dropped as stale). */
+void cloud_publisher_flush(gw_cloud_t *c);
+/* Stops and joins the thread; what is still queued is dropped. */
+void cloud_publisher_stop(gw_cloud_t *c);
+/* Around every change of c->client / c->gen on the loop thread. */
+void cloud_client_lock(gw_cloud_t *c);
+void cloud_client_unlock(gw_cloud_t *c);
+/* cloud_send() → accepted by Paho, over the last 1024 messages, in µs. */
+void cloud_publisher_latency(gw_cloud_t *c, uint32_t *p50, uint32_t *p99);
 int cloud_subscribe_add(gw_cloud_t *c, const char *filter);
 void cloud_register_timeout(gw_cloud_t *c);
 

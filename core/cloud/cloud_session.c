@@ -204,6 +204,7 @@ static void client_destroy(gw_cloud_t *c)
 {
     if (!c->client)
         return;
+    cloud_client_lock(c); /* the publisher thread is not inside a Paho call */
     if (MQTTAsync_isConnected(c->client)) {
         MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
         d.timeout = 0;
@@ -213,11 +214,14 @@ static void client_destroy(gw_cloud_t *c)
     c->client = NULL;
     c->connect_inflight = false;
     c->gen++; /* anything still queued for the old client is stale */
+    cloud_client_unlock(c);
     free(c->client_id);
     c->client_id = NULL;
 }
 
 /* Creates a Paho client for @p client_id unless the current one already uses it. */
+static int client_create(gw_cloud_t *c, const char *uri, const char *client_id);
+
 static int client_ensure(gw_cloud_t *c, const char *client_id)
 {
     if (c->client && c->client_id && strcmp(c->client_id, client_id) == 0)
@@ -225,6 +229,15 @@ static int client_ensure(gw_cloud_t *c, const char *client_id)
     client_destroy(c);
     char uri[320];
     snprintf(uri, sizeof uri, "%s://%s:%d", c->cfg.tls ? "ssl" : "tcp", c->cfg.host, c->cfg.port);
+    cloud_client_lock(c);
+    int ok = client_create(c, uri, client_id);
+    cloud_client_unlock(c);
+    return ok;
+}
+
+/* client_ensure()'s second half: a new client and context (client mutex held). */
+static int client_create(gw_cloud_t *c, const char *uri, const char *client_id)
+{
     /* Plain create: with create options Paho caps queued publishes at
      * maxBufferedMessages (100) even while connected. Nothing is buffered while
      * disconnected (publishing then returns LGW_ESTATE). */
@@ -447,6 +460,12 @@ int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len
     m.payload = (void *)payload;
     m.payloadlen = (int)len;
     m.qos = cloud_qos_for(topic);
+    if (c->pub_running) { /* the loop never waits on Paho's mutex (cloud_publish.c) */
+        int rc = cloud_publisher_send(c, topic, payload, len, m.qos);
+        if (rc == LGW_OK)
+            c->stats.published++;
+        return rc;
+    }
     int rc = MQTTAsync_sendMessage(c->client, topic, &m, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         GW_WARN(CLOUD_LOG, "publish %s: %s", topic, MQTTAsync_strerror(rc));
@@ -718,6 +737,8 @@ gw_cloud_t *gw_cloud_new(uv_loop_t *loop, const gw_cloud_config_t *cfg, const gw
     c->next_id = 0;
     c->created_ns = uv_hrtime();
     pthread_mutex_init(&c->q_mutex, NULL);
+    if (cloud_publisher_start(c) != 0)
+        GW_WARN(CLOUD_LOG, "no publisher thread; publishing from the event loop");
     uv_async_init(loop, &c->async, async_cb);
     c->async.data = c;
     uv_timer_init(loop, &c->retry_timer);
@@ -812,6 +833,7 @@ void gw_cloud_set_backoff(gw_cloud_t *c, unsigned min_ms, unsigned max_ms)
 
 static void free_session(gw_cloud_t *c)
 {
+    cloud_publisher_stop(c);
     cloud_ev_t *ev = c->q_head;
     while (ev) {
         cloud_ev_t *n = ev->next;
@@ -854,6 +876,12 @@ static void finish_close(gw_cloud_t *c)
     if (c->close_done)
         return;
     c->close_done = true;
+    uint32_t p50, p99;
+    cloud_publisher_latency(c, &p50, &p99);
+    if (c->stats.published)
+        GW_INFO(CLOUD_LOG, "publish handoff (queued -> accepted by Paho): p50 %u us, p99 %u us; %llu failed", p50, p99,
+                (unsigned long long)atomic_load(&c->pub_failed));
+    cloud_publisher_stop(c); /* nothing left to send: the client goes next */
     client_destroy(c);
     uv_timer_stop(&c->retry_timer);
     uv_close((uv_handle_t *)&c->async, handle_closed);
@@ -881,6 +909,7 @@ void gw_cloud_close(gw_cloud_t *c, gw_cloud_closed_fn done, void *data)
     uv_timer_stop(&c->retry_timer);
     uv_timer_stop(&c->request_timer);
     uv_timer_stop(&c->self_timer);
+    cloud_publisher_flush(c); /* what was published goes out before the DISCONNECT */
     /* Paho leaks when a client is destroyed with a connect or traffic in flight:
      * let the connect finish / send DISCONNECT, and destroy it afterwards. */
     if (c->client && (c->connect_inflight || (MQTTAsync_isConnected(c->client) && close_disconnect(c)))) {

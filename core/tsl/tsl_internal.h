@@ -36,8 +36,21 @@ struct gw_tsl_param;
 int gw_tsl_check_params(const struct gw_tsl_param *defs, size_t n, const json_t *obj, int missing_code,
                         const char *what, unsigned flags, struct gw_tsl_err *err);
 
-/** Writes @p v into @p buf (>= 32 bytes) with the fewest digits (15 or 17) that read back exactly; returns buf. */
+/** Writes @p v into @p buf (>= 32 bytes) with the fewest digits that read back exactly, as %g would (no ".0"); returns buf. */
 const char *gw_tsl_num_str(double v, char *buf);
+
+/**
+ * The JSON text of a finite double @p v into @p buf (>= 32 bytes, NUL-terminated);
+ * returns its length. The shortest text that reads back (strtod) as exactly @p v,
+ * in %g's form (fixed notation for 1e-4 <= |v| < 1e15, else an exponent), and
+ * always with a '.' or an exponent so it stays a real: 20.0, 0.1, -0.0, 1e+300.
+ * Values on a decimal grid (the TSL steps: 20.86, 0.5, 1234) take a fast path
+ * without printf or strtod. NaN and infinities are not JSON: never pass them.
+ */
+size_t gw_tsl_num_fmt_real(double v, char *buf);
+
+/** Decimal text of @p v into @p buf (>= 21 bytes, NUL-terminated); returns its length. */
+size_t gw_tsl_num_fmt_int(int64_t v, char *buf);
 
 /** Parses an integer "-?[0-9]+" into @p out. False on syntax or int64 overflow. */
 bool gw_tsl_num_int64(const char *s, int64_t *out);

@@ -4,6 +4,7 @@
  */
 #include "tsl_uplink.h"
 #include "tsl_codes.h"
+#include "tsl_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -49,28 +50,46 @@ int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now
 
 /* ---- pack/post builder ---------------------------------------------------- */
 
+#define ITEM_ID_INLINE 24
+
 typedef struct item {
-    char *id;
+    char *long_id;      /* identifiers of ITEM_ID_INLINE bytes or more; else NULL and id_buf */
+    char id_buf[ITEM_ID_INLINE];
     json_t *value;
     int64_t time_ms;
     uint32_t hash;      /* of id, for the duplicate check when chunking */
     bool event;
 } item_t;
 
+/* The identifier of @p it. */
+static inline const char *item_id(const item_t *it)
+{
+    return it->long_id ? it->long_id : it->id_buf;
+}
+
+/*
+ * A device's block. Blocks outlive a take/flush: the next round of the same
+ * device (the common case, every device reports periodically) reuses the
+ * block, its strings and its item array instead of allocating them again.
+ */
 struct gw_tsl_pack_dev {
     char *pk, *dn;      /* NULL, NULL: the gateway */
     uint64_t hash;
     item_t *items;
     size_t n, cap;
+    bool active;        /* in devs[] this round */
     gw_tsl_pack_t *owner;
 };
 
+/* Idle blocks kept beyond those active in the last round before all idle ones are freed. */
+#define PACK_IDLE_KEEP 4096
+
 struct gw_tsl_pack {
     size_t max_sub, max_props, max_events;
-    gw_tsl_pack_dev_t **devs; /* insertion order */
+    gw_tsl_pack_dev_t **devs; /* this round's devices, insertion order */
     size_t n_devs, cap_devs;
-    gw_tsl_pack_dev_t **table; /* open addressing, power-of-two size */
-    size_t table_cap;
+    gw_tsl_pack_dev_t **table; /* every block, active or idle; open addressing, power-of-two size */
+    size_t table_cap, n_blocks;
     size_t pending;
 };
 
@@ -89,34 +108,59 @@ void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_pro
     p->max_events = max_events && max_events < GW_TSL_MAX_EVENTS_PER_PACK ? max_events : GW_TSL_MAX_EVENTS_PER_PACK;
 }
 
-static void dev_free(gw_tsl_pack_dev_t *d)
+/* Empties @p d's queue (the block stays). */
+static void dev_reset(gw_tsl_pack_dev_t *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        free(d->items[i].id);
+        free(d->items[i].long_id);
         json_decref(d->items[i].value);
     }
+    d->n = 0;
+    d->active = false;
+}
+
+static void dev_free(gw_tsl_pack_dev_t *d)
+{
+    dev_reset(d);
     free(d->items);
     free(d->pk);
     free(d->dn);
     free(d);
 }
 
-/* Drops every device (after a take or on free). */
+/* Frees every block (all idle or, on free, all of them) and empties the table. */
+static void drop_blocks(gw_tsl_pack_t *p)
+{
+    for (size_t i = 0; i < p->table_cap; i++)
+        if (p->table[i])
+            dev_free(p->table[i]);
+    if (p->table)
+        memset(p->table, 0, p->table_cap * sizeof *p->table);
+    p->n_blocks = 0;
+}
+
+/*
+ * Empties every queue after a take (the blocks stay for the next round). When
+ * many idle blocks piled up (devices that went away), they are all freed.
+ */
 static void clear(gw_tsl_pack_t *p)
 {
     for (size_t i = 0; i < p->n_devs; i++)
-        dev_free(p->devs[i]);
+        dev_reset(p->devs[i]);
+    if (p->n_blocks > 2 * p->n_devs + PACK_IDLE_KEEP)
+        drop_blocks(p);
     p->n_devs = 0;
     p->pending = 0;
-    if (p->table)
-        memset(p->table, 0, p->table_cap * sizeof *p->table);
 }
 
 void gw_tsl_pack_free(gw_tsl_pack_t *p)
 {
     if (!p)
         return;
-    clear(p);
+    for (size_t i = 0; i < p->n_devs; i++)
+        dev_reset(p->devs[i]);
+    p->n_devs = 0;
+    drop_blocks(p);
     free(p->devs);
     free(p->table);
     free(p);
@@ -156,23 +200,17 @@ gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const ch
     if (!pk || !dn)
         pk = dn = NULL;
     uint64_t h = hash_id(pk, dn);
+    gw_tsl_pack_dev_t *d = NULL;
     if (p->table_cap) {
         size_t mask = p->table_cap - 1;
         for (size_t i = (size_t)h & mask; p->table[i]; i = (i + 1) & mask)
-            if (p->table[i]->hash == h && same_dev(p->table[i], pk, dn))
-                return p->table[i];
+            if (p->table[i]->hash == h && same_dev(p->table[i], pk, dn)) {
+                d = p->table[i];
+                break;
+            }
     }
-    if ((p->n_devs + 1) * 2 > p->table_cap) { /* keep the load factor under 1/2 */
-        size_t cap = p->table_cap ? p->table_cap * 2 : 64;
-        gw_tsl_pack_dev_t **t = calloc(cap, sizeof *t);
-        if (!t)
-            return NULL;
-        free(p->table);
-        p->table = t;
-        p->table_cap = cap;
-        for (size_t i = 0; i < p->n_devs; i++)
-            table_put(p, p->devs[i]);
-    }
+    if (d && d->active)
+        return d;
     if (p->n_devs == p->cap_devs) {
         size_t cap = p->cap_devs ? p->cap_devs * 2 : 32;
         gw_tsl_pack_dev_t **v = realloc(p->devs, cap * sizeof *v);
@@ -181,7 +219,24 @@ gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const ch
         p->devs = v;
         p->cap_devs = cap;
     }
-    gw_tsl_pack_dev_t *d = calloc(1, sizeof *d);
+    if (d) { /* a block from an earlier round */
+        d->active = true;
+        p->devs[p->n_devs++] = d;
+        return d;
+    }
+    if ((p->n_blocks + 1) * 2 > p->table_cap) { /* keep the load factor under 1/2 */
+        size_t old_cap = p->table_cap, cap = old_cap ? old_cap * 2 : 64;
+        gw_tsl_pack_dev_t **t = calloc(cap, sizeof *t), **old = p->table;
+        if (!t)
+            return NULL;
+        p->table = t;
+        p->table_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i])
+                table_put(p, old[i]);
+        free(old);
+    }
+    d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
     if (pk && (!(d->pk = strdup(pk)) || !(d->dn = strdup(dn)))) {
@@ -190,8 +245,10 @@ gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const ch
     }
     d->hash = h;
     d->owner = p;
+    d->active = true;
     p->devs[p->n_devs++] = d;
     table_put(p, d);
+    p->n_blocks++;
     return d;
 }
 
@@ -219,12 +276,20 @@ static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t
         d->items = v;
         d->cap = cap;
     }
-    char *copy = strdup(id);
-    if (!copy) {
+    item_t *it = &d->items[d->n];
+    size_t len = strlen(id);
+    if (len < ITEM_ID_INLINE) {
+        it->long_id = NULL;
+        memcpy(it->id_buf, id, len + 1);
+    } else if (!(it->long_id = strdup(id))) {
         json_decref(value);
         return -1;
     }
-    d->items[d->n++] = (item_t){ copy, value, time_ms, hash_str(id), event };
+    it->value = value;
+    it->time_ms = time_ms;
+    it->hash = hash_str(id);
+    it->event = event;
+    d->n++;
     d->owner->pending++;
     return 0;
 }
@@ -305,7 +370,7 @@ static bool dup_add(dupset_t *ds, const item_t *it)
             return true;
         }
         const item_t *o = ds->slot[i].it;
-        if (o->hash == it->hash && o->event == it->event && strcmp(o->id, it->id) == 0)
+        if (o->hash == it->hash && o->event == it->event && strcmp(item_id(o), item_id(it)) == 0)
             return false;
     }
 }
@@ -424,7 +489,7 @@ static bool chunk_entries(const pchunk_t *c, json_t *props, json_t *events)
             json_decref(e);
             return false;
         }
-        if (json_object_set_new(it->event ? events : props, it->id, e) != 0)
+        if (json_object_set_new(it->event ? events : props, item_id(it), e) != 0)
             return false; /* e was released by json_object_set_new */
     }
     return true;
@@ -536,24 +601,17 @@ static void sb_str(sbuf_t *b, const char *s)
 
 static void sb_int(sbuf_t *b, int64_t v)
 {
-    char t[24];
-    int n = snprintf(t, sizeof t, "%" PRId64, v);
-    sb_put(b, t, (size_t)n);
+    if (!sb_reserve(b, 24))
+        return;
+    b->len += gw_tsl_num_fmt_int(v, b->s + b->len);
 }
 
-/* Shortest of %.15g / %.17g that reads back exactly, always with a '.' or exponent. */
+/* The shortest text that reads back exactly, always with a '.' or exponent (gw_tsl_num_fmt_real). */
 static void sb_real(sbuf_t *b, double v)
 {
-    char t[40];
-    int n = snprintf(t, sizeof t, "%.15g", v);
-    if (strtod(t, NULL) != v)
-        n = snprintf(t, sizeof t, "%.17g", v);
-    if (!strpbrk(t, ".eEn")) { /* "20" -> "20.0": a float keeps its decimal point */
-        t[n++] = '.';
-        t[n++] = '0';
-        t[n] = '\0';
-    }
-    sb_put(b, t, (size_t)n);
+    if (!sb_reserve(b, 40))
+        return;
+    b->len += gw_tsl_num_fmt_real(v, b->s + b->len);
 }
 
 static void sb_value(sbuf_t *b, const json_t *v)
@@ -584,7 +642,7 @@ static void sb_entries(sbuf_t *b, const pchunk_t *c, bool events)
         if (!first)
             SB_LIT(b, ",");
         first = false;
-        sb_str(b, it->id);
+        sb_str(b, item_id(it));
         SB_LIT(b, ":{\"value\":");
         sb_value(b, it->value);
         if (it->time_ms >= 0) {

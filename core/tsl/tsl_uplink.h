@@ -107,8 +107,9 @@ typedef void (*gw_tsl_pack_emit_fn)(void *ctx, const char *params, size_t len);
  * Like gw_tsl_pack_take() but renders each message's params straight to JSON
  * text (no jansson tree; several times faster) and hands them to @p emit in
  * order; the caller wraps them in the Alink envelope. Reals are written with
- * the shortest of 15 or 17 significant digits that reads back exactly, and
- * always with a decimal point or exponent (20 → 20.0). The builder is emptied
+ * the shortest text that reads back exactly (gw_tsl_num_fmt_real: %g's form,
+ * 15 to 17 significant digits at most), and always with a decimal point or
+ * exponent (20 → 20.0). The builder is emptied
  * once every message has been emitted; @p emit must take care of each one
  * (send or journal it). Returns the number of messages, or -1 when memory is
  * short (nothing emitted, queue kept).

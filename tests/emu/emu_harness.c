@@ -164,6 +164,17 @@ int emu_broker_restart(emu_broker_t *b)
     return spawn_broker(b);
 }
 
+int emu_broker_crash_restart(emu_broker_t *b)
+{
+    int status;
+    if (b->pid > 0) {
+        kill(b->pid, SIGKILL);
+        waitpid(b->pid, &status, 0);
+        b->pid = 0;
+    }
+    return spawn_broker(b);
+}
+
 int emu_harness_failures;
 
 int emu_broker_cleanup(emu_broker_t *b)

@@ -41,6 +41,9 @@ long emu_file_size(const char *path);
 int emu_broker_start(emu_broker_t *b, const char *registry_json, bool tls);
 /* Stop (SIGTERM, wait) and start again on the same state dir (new free ports). */
 int emu_broker_restart(emu_broker_t *b);
+/* Kill the broker with SIGKILL (a crash: nothing saved on the way out) and start it
+ * again on the same state dir. */
+int emu_broker_crash_restart(emu_broker_t *b);
 /* Stop the broker; returns 0 when it exited cleanly (exit status 0: under the sanitizer
  * build this also means the plugin leaked nothing and hit no error). */
 int emu_broker_stop(emu_broker_t *b);

@@ -392,12 +392,77 @@ static void t_state_survives_restart(void **s)
     assert_non_null(H);
 }
 
+/* Size of the history journal (what has reached the disk). */
+static long journal_size(void)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/history.jsonl", B.state_dir);
+    return emu_file_size(path);
+}
+
+static json_t *dev01_history(void)
+{
+    json_t *st = emu_state(&B);
+    json_t *h = json_incref(json_object_get(json_object_get(json_object_get(st, "devices"), DEV_PK "/dev01"), "history"));
+    json_decref(st);
+    return h;
+}
+
+/* The property history lives in its own journal (history.jsonl), not in state.json: it
+ * survives a clean restart and a crash (once flushed), in order, with its values. */
+static void t_history_survives_restart(void **s)
+{
+    int rc;
+    (void)s;
+    emu_client_close(G);
+    emu_client_close(H);
+    G = H = NULL;
+    emu_client_t *d = emu_device_connect(&B, DEV_PK, "dev01", "DevDeviceSecret00000000000000001", "_ss=1", &rc);
+    assert_non_null(d);
+    static const char *const posts[] = {
+        "{\"id\":\"11\",\"params\":{\"Temperature\":{\"value\":20.5,\"time\":1700000000001},\"Label\":\"a\\\"b\"}}",
+        "{\"id\":\"12\",\"params\":{\"Temperature\":-0.1,\"Mode\":1}}",
+        "{\"id\":\"13\",\"params\":{\"Temperature\":{\"value\":125,\"time\":1700000000003}}}", NULL};
+    long before = journal_size();
+    for (int i = 0; posts[i]; i++) {
+        json_t *r = emu_client_request(d, "/sys/" DEV_PK "/dev01/thing/event/property/post", posts[i], EMU_WAIT_MS);
+        assert_int_equal(emu_code(r), 200);
+        json_decref(r);
+    }
+    emu_client_close(d);
+    json_t *h0 = dev01_history();
+    assert_true(json_array_size(json_object_get(h0, "Temperature")) >= 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(h0, "Label"), 0), "value")), "a\"b");
+    /* state.json itself carries no history */
+    char path[400];
+    snprintf(path, sizeof path, "%s/state.json", B.state_dir);
+    json_error_t je;
+    json_t *saved = json_load_file(path, 0, &je);
+    assert_non_null(saved);
+    assert_null(json_object_get(json_object_get(json_object_get(saved, "devices"), DEV_PK "/dev01"), "history"));
+    json_decref(saved);
+
+    /* a crash once the appended lines reached the disk (flushed with the state, ≤ ~300 ms) */
+    for (int i = 0; i < EMU_WAIT_MS / 20 && journal_size() <= before; i++) usleep(20000);
+    assert_true(journal_size() > before);
+    assert_int_equal(emu_broker_crash_restart(&B), 0);
+    json_t *h1 = dev01_history();
+    assert_true(json_equal(h0, h1));
+    json_decref(h1);
+    /* a clean restart (the journal was compacted at the last start) */
+    assert_int_equal(emu_broker_restart(&B), 0);
+    h1 = dev01_history();
+    assert_true(json_equal(h0, h1));
+    json_decref(h1);
+    json_decref(h0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_property_set), cmocka_unit_test(t_services), cmocka_unit_test(t_ota_push),
         cmocka_unit_test(t_lifecycle), cmocka_unit_test(t_direct_device), cmocka_unit_test(t_products_devices_csv), cmocka_unit_test(t_admin_garbage),
-        cmocka_unit_test(t_state_survives_restart),
+        cmocka_unit_test(t_state_survives_restart), cmocka_unit_test(t_history_survives_restart),
     };
     int failed = cmocka_run_group_tests(tests, setup, teardown);
     return failed + emu_harness_failures;

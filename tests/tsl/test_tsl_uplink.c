@@ -329,6 +329,47 @@ static void test_pack_random(void **state)
     }
 }
 
+/*
+ * One builder used round after round (its device blocks are reused across
+ * flushes, idle ones freed once many pile up) renders exactly what a fresh
+ * builder renders for the same round: device subsets change, the order of
+ * first use changes, identifiers long enough to be stored apart, a round
+ * with more devices than the idle blocks kept.
+ */
+static void test_pack_reuse(void **state)
+{
+    (void)state;
+    srand(777);
+    gw_tsl_pack_t *kept = gw_tsl_pack_new();
+    for (int round = 0; round < 30; round++) {
+        gw_tsl_pack_t *fresh = gw_tsl_pack_new();
+        int n_devs = round == 7 ? 6000 : 1 + rand() % 80, n_items = round == 7 ? 12000 : rand() % 400;
+        for (int i = 0; i < n_items; i++) {
+            int d = round == 7 ? i % n_devs : rand() % (n_devs + 1); /* n_devs = the gateway */
+            char dn[24], id[48];
+            snprintf(dn, sizeof dn, "dev-%d", (d * 7 + round) % (n_devs + 1));
+            snprintf(id, sizeof id, rand() % 3 ? "P%d" : "AQuiteLongPropertyIdentifier_%d", rand() % 20);
+            bool gw = d == n_devs;
+            json_t *v = rand() % 2 ? json_real(i * 0.37) : json_integer(i);
+            gw_tsl_pack_add_property(gw ? gw_tsl_pack_device(kept, NULL, NULL) : gw_tsl_pack_device(kept, "pk", dn), id,
+                                     json_incref(v), i);
+            gw_tsl_pack_add_property(gw ? gw_tsl_pack_device(fresh, NULL, NULL) : gw_tsl_pack_device(fresh, "pk", dn),
+                                     id, v, i);
+        }
+        assert_int_equal(gw_tsl_pack_pending(kept), gw_tsl_pack_pending(fresh));
+        assert_int_equal(gw_tsl_pack_devices(kept), gw_tsl_pack_devices(fresh));
+        json_t *a = json_array(), *b = json_array();
+        assert_int_equal(gw_tsl_pack_flush(kept, collect_raw, a), gw_tsl_pack_flush(fresh, collect_raw, b));
+        assert_true(json_equal(a, b));
+        assert_int_equal(gw_tsl_pack_pending(kept), 0);
+        assert_int_equal(gw_tsl_pack_devices(kept), 0);
+        json_decref(a);
+        json_decref(b);
+        gw_tsl_pack_free(fresh);
+    }
+    gw_tsl_pack_free(kept);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_pack_basic),
         cmocka_unit_test(test_pack_split),
         cmocka_unit_test(test_pack_random),
+        cmocka_unit_test(test_pack_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,7 +37,7 @@ typedef struct {
     char *state_path;
     char *admin_user, *admin_pass;
     bool dirty;
-    long long last_save_ms;
+    long long last_save_ms, last_save_cost_ms;
     int topo_cap, online_cap;
     size_t history_max, events_max;
 } emu_t;
@@ -78,9 +78,26 @@ void emu_topo_unbind(const char *sub_key);
  * in the state win). Errors are "file:line: message". */
 bool emu_load(const char *registry, const char *state_dir, char *err, size_t errsz);
 /* Write the state atomically (temp file, fsync, rename, 0600) when dirty, at most every
- * 300 ms unless force. */
+ * 300 ms (longer when saving is slow) unless force; the history goes to its journal. */
 void emu_save(bool force);
 void emu_free(void);
+
+/* ---- history journal (emu_history.c) ---------------------------------------------- */
+/* Reads <state_dir>/history.jsonl into the devices' "history" (only when state.json
+ * existed: the journal belongs to it), then rewrites it compacted. False when the
+ * journal cannot be written. Call after the state and the registry are loaded. */
+bool emu_history_load(const char *state_dir, bool state_existed);
+/* An entry was appended to device `key`'s history of `id` and `evicted` old ones dropped. */
+void emu_history_appended(const char *key, const char *id, const json_t *value, json_int_t time, size_t evicted);
+/* Entries left the history other than by eviction (a device was deleted): compact next. */
+void emu_history_forget(void);
+/* Writes the buffered lines (append + fdatasync), or compacts when due. */
+bool emu_history_flush(void);
+/* Takes every device's "history" out of the state tree (for saving state.json without
+ * it) and puts it back; attach consumes what detach returned. */
+json_t *emu_history_detach(void);
+void emu_history_attach(json_t *saved);
+void emu_history_free(void);
 
 /* ---- topics (emu_topic.c) -------------------------------------------------------- */
 typedef enum {

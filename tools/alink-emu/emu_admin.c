@@ -122,6 +122,7 @@ static json_t *device_lifecycle(const json_t *req, const char *what)
         json_object_foreach_safe(emu_topo_of(dev), tmp, k, v) emu_topo_unbind(k);   /* a deleted gateway */
         json_object_del(json_object_get(g_emu.state, "devices"), key);
         json_object_set_new(json_object_get(g_emu.state, "deleted"), key, json_integer(emu_now_ms()));
+        emu_history_forget();
     }
     json_decref(dev);
     emu_mark_dirty();

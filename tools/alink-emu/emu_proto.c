@@ -138,7 +138,11 @@ static void store_prop(json_t *dev, const char *id, json_t *value, long long tim
     json_t *list = json_object_get(hist, id);
     if (!json_is_array(list)) { list = json_array(); json_object_set_new(hist, id, list); }
     json_array_append_new(list, json_pack("{s:O,s:I}", "value", value, "time", (json_int_t)time));
-    while (json_array_size(list) > g_emu.history_max) json_array_remove(list, 0);
+    size_t evicted = 0;
+    for (; json_array_size(list) > g_emu.history_max; evicted++) json_array_remove(list, 0);
+    char key[EMU_KEY_MAX];
+    emu_key(key, pk_of(dev), jstr(dev, "deviceName"));
+    emu_history_appended(key, id, value, (json_int_t)time, evicted);
     if (latest) {
         json_t *props = json_object_get(dev, "properties");
         if (!json_is_object(props)) { props = json_object(); json_object_set_new(dev, "properties", props); }

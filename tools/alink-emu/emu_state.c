@@ -296,6 +296,7 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
 {
     char path[4096];
     json_error_t je;
+    bool state_existed = false;
 
     g_emu.sessions = json_object();
     g_emu.audit = json_array();
@@ -313,7 +314,8 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
         }
         snprintf(path, sizeof path, "%s/state.json", state_dir);
         g_emu.state_path = strdup(path);
-        if (access(path, F_OK) == 0) {
+        state_existed = access(path, F_OK) == 0;
+        if (state_existed) {
             g_emu.state = json_load_file(path, 0, &je);
             if (!json_is_object(g_emu.state) || !json_is_object(json_object_get(g_emu.state, "devices")) ||
                 !json_is_object(json_object_get(g_emu.state, "products"))) {
@@ -343,6 +345,10 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
     if (registry && !merge_registry(registry, err, errsz)) return false;
     if (!g_emu.admin_user) g_emu.admin_user = strdup("emu-admin");
     if (!g_emu.admin_pass) g_emu.admin_pass = strdup("emu-admin");
+    if (state_dir && !emu_history_load(state_dir, state_existed)) {
+        snprintf(err, errsz, "%s/history.jsonl: cannot write: %s", state_dir, strerror(errno));
+        return false;
+    }
     emu_save(true);
     return true;
 }
@@ -353,9 +359,15 @@ void emu_save(bool force)
     char tmp[4200];
     if (!g_emu.state_path || !g_emu.state) return;
     if (!g_emu.dirty && !force) return;
-    if (!force && now - g_emu.last_save_ms < 300) return;
+    /* at most every 300 ms, and never more than ~5 % of the time: a large state (thousands
+     * of devices) must not keep the broker from answering */
+    if (!force && now - g_emu.last_save_ms < 300 + 20 * g_emu.last_save_cost_ms) return;
+    if (!emu_history_flush())
+        emu_log(4 /* warning */, "alink-emu: cannot write the history journal: %s", strerror(errno));
     snprintf(tmp, sizeof tmp, "%s.tmp", g_emu.state_path);
+    json_t *hist = emu_history_detach();   /* the history lives in history.jsonl */
     char *text = json_dumps(g_emu.state, JSON_INDENT(1) | JSON_SORT_KEYS);
+    emu_history_attach(hist);
     if (!text) return;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     bool ok = fd >= 0;
@@ -383,12 +395,14 @@ void emu_save(bool force)
         if (dfd >= 0) { fsync(dfd); close(dfd); }
     }
     g_emu.dirty = false;
-    g_emu.last_save_ms = now;
+    g_emu.last_save_ms = emu_now_ms();
+    g_emu.last_save_cost_ms = g_emu.last_save_ms - now;
 }
 
 void emu_free(void)
 {
     emu_tsl_clear();
+    emu_history_free();
     json_decref(g_emu.state);
     json_decref(g_emu.sessions);
     json_decref(g_emu.audit);
