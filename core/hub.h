@@ -36,7 +36,7 @@ typedef struct gw_hub_device {
     bool online;
     int64_t last_seen_ms;   /* UTC ms of the last report / online change */
     lgw_value_t *values;    /* struct: last value of each point */
-    void *consumer_data;    /* free slot for the (single) cloud consumer */
+    void *consumer_data;    /* free slot for the (single) cloud consumer: the data layer caches its record here */
 } gw_hub_device_t;
 
 /**

@@ -170,9 +170,27 @@ bool cloud_is_connected(const gw_cloud_t *c)
     return c->state == GW_CLOUD_CONNECTED && c->client && !c->closing;
 }
 
+/*
+ * QoS per topic (publish) or filter (subscribe). Delivery of data is proven by
+ * the platform's Alink reply (sys.ack = 1), never by a PUBACK: the data layer
+ * keeps a value (hold, journal, write-ahead log) until its post_reply says 200
+ * and resends it after ack_timeout_ms otherwise, so for the high-rate traffic
+ * QoS 1 would only add a PUBACK each way. Like the LinkSDK, these go at QoS 0:
+ *   - posts of properties and events (/thing/event/…), incl. pack and history;
+ *   - the replies we subscribe to (…_reply), and sessions and NTP.
+ * Everything else (downlink requests to us and our answers, lifecycle and OTA
+ * requests: low rate, and a lost one costs a platform-side timeout) stays at 1.
+ */
 int cloud_qos_for(const char *topic)
 {
-    return (strncmp(topic, "/ext/session/", 13) == 0 || strncmp(topic, "/ext/ntp/", 9) == 0) ? 0 : 1;
+    size_t n = strlen(topic);
+    if (strncmp(topic, "/ext/session/", 13) == 0 || strncmp(topic, "/ext/ntp/", 9) == 0)
+        return 0;
+    if (n > 6 && strcmp(topic + n - 6, "_reply") == 0 && strncmp(topic, "/sys/+/", 7) == 0)
+        return 0; /* a subscription to replies of our requests */
+    if (strstr(topic, "/thing/event/") && n > 5 && strcmp(topic + n - 5, "/post") == 0)
+        return 0;
+    return 1;
 }
 
 /* ------------------------------------------------------------- contexts */

@@ -28,18 +28,52 @@ void gw_data_options_init(gw_data_options_t *o)
 
 /* ---- devices ------------------------------------------------------------------------ */
 
+/* "instance\x1f" "device_id" into @p buf (truncated to @p cap): per report, so no printf. */
 static void dev_key(char *buf, size_t cap, const char *instance, const char *device_id)
 {
-    snprintf(buf, cap, "%s\x1f%s", instance, device_id);
+    size_t a = strlen(instance), b = strlen(device_id);
+    if (a > cap - 2)
+        a = cap - 2;
+    if (b > cap - 2 - a)
+        b = cap - 2 - a;
+    memcpy(buf, instance, a);
+    buf[a] = '\x1f';
+    memcpy(buf + a + 1, device_id, b);
+    buf[a + 1 + b] = '\0';
+}
+
+/*
+ * The hub device's consumer slot (hub.h: free for the single cloud consumer,
+ * which is us) caches its record, saving a key build and a map lookup per
+ * report. It is set here, and cleared whenever the record is freed while the
+ * hub device lives: device_gone / device_added, and gw_data_close(). Devices
+ * of a stopped instance are freed by the hub with their slot.
+ */
+static void slot_set(const gw_hub_device_t *hd, data_dev_t *dev)
+{
+    ((gw_hub_device_t *)hd)->consumer_data = dev;
+}
+
+static bool slot_clear(const gw_hub_device_t *hd, void *unused)
+{
+    (void)unused;
+    slot_set(hd, NULL);
+    return true;
 }
 
 data_dev_t *data_dev_get(gw_data_t *d, const gw_hub_device_t *hd, bool create)
 {
+    if (hd->consumer_data)
+        return hd->consumer_data;
     char key[2 * GW_STORE_TEXT_MAX + 2];
     dev_key(key, sizeof key, hd->instance, hd->device_id);
     data_dev_t *dev = gw_strmap_get(&d->devs, key);
-    if (dev || !create)
+    if (dev) {
+        slot_set(hd, dev);
         return dev;
+    }
+    if (!create)
+        return NULL;
     dev = calloc(1, sizeof *dev);
     if (!dev)
         return NULL;
@@ -60,6 +94,7 @@ data_dev_t *data_dev_get(gw_data_t *d, const gw_hub_device_t *hd, bool create)
         free(dev);
         return NULL;
     }
+    slot_set(hd, dev);
     return dev;
 }
 
@@ -90,6 +125,8 @@ bool data_dev_identity(gw_data_t *d, data_dev_t *dev)
                 dev->device_id, dev->pkdn);
     gw_strmap_put(&d->by_pkdn, dev->pkdn, dev);
     dev->has_identity = true;
+    /* from now on on_session() keeps it current */
+    dev->logged_in = gw_subdev_logged_in(d->deps.subdev, dev->pk, dev->dn);
     return true;
 }
 
@@ -136,6 +173,7 @@ static void on_device_gone(void *data, const gw_hub_device_t *hd)
     data_dev_t *dev = data_dev_get(d, hd, false);
     if (!dev)
         return;
+    slot_set(hd, NULL);
     gw_strmap_remove(&d->devs, dev->key);
     dev_free(d, dev);
 }
@@ -179,6 +217,8 @@ static void on_session(void *data, const char *pk, const char *dn, bool in)
 {
     gw_data_t *d = ((data_ref_t *)data)->d;
     data_dev_t *dev = d ? data_dev_by_pkdn(d, pk, dn) : NULL;
+    if (dev)
+        dev->logged_in = in;
     if (!dev || d->closing)
         return;
     if (!in) {
@@ -366,6 +406,7 @@ void gw_data_close(gw_data_t *d, void (*done)(void *arg), void *arg)
     d->jpending = NULL;
     data_wal_close(d); /* everything is in the journal now: the log's files go */
     data_downlink_detach(d);
+    gw_hub_foreach(d->deps.hub, slot_clear, NULL); /* no hub device keeps a pointer to a freed record */
     gw_strmap_foreach(&d->devs, free_dev_cb, NULL);
     gw_strmap_free(&d->devs);
     gw_strmap_free(&d->by_pkdn);

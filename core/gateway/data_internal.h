@@ -33,6 +33,8 @@ typedef struct data_dev {
     bool has_identity;
     char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX];
     char *pkdn;              /* "pk/dn": key in gw_data.by_pkdn once the identity is known */
+    bool logged_in;          /* platform session, kept by the sub-device manager's session
+                              * listener (data.c on_session) once the identity is known */
     json_t *last;            /* property id → JSON last queued (report on change) */
     json_t *bad_log;         /* point → last time (uv_now ms) an invalid value was logged */
     int64_t last_full_ms;    /* uv_now of the last full report, -1 = never */

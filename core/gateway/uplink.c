@@ -28,7 +28,8 @@ static void log_invalid(gw_data_t *d, data_dev_t *dev, const char *point, const 
 
 static bool logged_in(gw_data_t *d, data_dev_t *dev)
 {
-    return dev->has_identity && gw_subdev_logged_in(d->deps.subdev, dev->pk, dev->dn);
+    (void)d;
+    return dev->has_identity && dev->logged_in;
 }
 
 void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r)

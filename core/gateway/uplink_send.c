@@ -6,7 +6,8 @@
  *     (≤ 20 sub-devices, ≤ 200 properties per message);
  *   - values of one sub-device → thing/event/property/post on its own topic;
  *   - events → thing/event/{id}/post on the sub-device's topic.
- * Every post is QoS 1 with sys.ack 1 and an id of our own; its reply is
+ * Every post has sys.ack 1 and an id of our own (MQTT QoS 0, see cloud_qos_for():
+ * delivery is proven by the reply, not by a PUBACK); its reply is
  * matched here (data_inflight_t) and its code checked. A post that fails
  * (link lost, no reply within ack_timeout_ms, code 520 or another retriable
  * code) gives its values back to the hold (journal or memory, uplink.c);
