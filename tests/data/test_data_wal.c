@@ -327,9 +327,20 @@ static void test_torn_tail(void **state)
     (void)state;
     df_t f;
     ctx_t c;
-    /* a long batching window: about a second of values waits in the queue, only in the log */
+    /* the longest batching window: up to a second of values waits in the queue, only in the log */
     start(&f, &c, "data = { stats_interval_s = 1; flush_ms = 1000; };", 50);
-    sleep(3);
+    /* kill once a batch is unresolved (≥ 20 values at 80/s: the next flush is ≥ 0.7 s away), so
+     * the log holds values before the record the test destroys, whatever the timer's phase */
+    long long pending = 0;
+    for (int i = 0; i < 400 && pending < 20; i++) {
+        json_t *st = status(&f);
+        json_t *w = json_object_get(json_object_get(json_object_get(st, "status"), "data"), "wal");
+        pending = json_integer_value(json_object_get(w, "pending"));
+        json_decref(st);
+        if (pending < 20)
+            usleep(25000);
+    }
+    assert_true(pending >= 20);
     df_kill_gateway(&f);
     c.upto = file_size(c.trace);
     char seg[600];
