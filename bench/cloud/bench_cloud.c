@@ -20,6 +20,7 @@
 #include "cloud.h"
 #include "log.h"
 #include "test_util.h"
+#include "bench_proc.h"
 
 #define PK "a1TestPK01"
 #define DN "gw01"
@@ -27,13 +28,6 @@
 #define TOPIC "/sys/" PK "/" DN "/thing/event/property/post"
 #define WINDOW 500
 #define CAP_S 20.0
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* ---------------------------------------------------------- via gw_cloud */
 
@@ -66,7 +60,7 @@ static bool finished(void *arg)
     run_t *r = arg;
     gw_cloud_stats_t st;
     gw_cloud_get_stats(r->c, &st);
-    return r->failed || (long)st.acked >= r->n || now_s() - r->t0 > CAP_S;
+    return r->failed || (long)st.acked >= r->n || bench_now_s() - r->t0 > CAP_S;
 }
 
 static bool connected(void *arg)
@@ -102,10 +96,10 @@ static long bench_gw_cloud(int port, long n, double *secs)
         uv_timer_t t;
         uv_timer_init(&loop, &t);
         t.data = &r;
-        r.t0 = now_s();
+        r.t0 = bench_now_s();
         uv_timer_start(&t, pump, 0, 1);
         tu_run_until(&loop, finished, &r, (unsigned)(CAP_S * 1000) + 1000);
-        r.t1 = now_s();
+        r.t1 = bench_now_s();
         uv_close((uv_handle_t *)&t, NULL);
         gw_cloud_stats_t st;
         gw_cloud_get_stats(r.c, &st);
@@ -175,15 +169,15 @@ static long bench_bare(int port, long n, double *secs)
     o.onFailure = bare_fail;
     long acked = -1;
     if (MQTTAsync_connect(cl, &o) == MQTTASYNC_SUCCESS) {
-        double until = now_s() + 10;
-        while (atomic_load(&g_conn) == 0 && now_s() < until)
+        double until = bench_now_s() + 10;
+        while (atomic_load(&g_conn) == 0 && bench_now_s() < until)
             nanosleep(&(struct timespec){0, 1000000}, NULL);
     }
     if (atomic_load(&g_conn) == 1) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         long sent = 0;
         char payload[256];
-        while (atomic_load(&g_acked) < n && now_s() - t0 < CAP_S) {
+        while (atomic_load(&g_acked) < n && bench_now_s() - t0 < CAP_S) {
             while (sent < n && sent - atomic_load(&g_acked) < WINDOW) {
                 int len = snprintf(payload, sizeof payload,
                                    "{\"id\":\"%ld\",\"version\":\"1.0\",\"params\":{\"Temperature\":23.5,\"Seq\":%ld},"
@@ -199,7 +193,7 @@ static long bench_bare(int port, long n, double *secs)
             }
             nanosleep(&(struct timespec){0, 1000000}, NULL);
         }
-        *secs = now_s() - t0;
+        *secs = bench_now_s() - t0;
         acked = atomic_load(&g_acked);
         MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
         d.timeout = 500;

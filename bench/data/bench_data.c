@@ -37,31 +37,7 @@
 
 #include "data_fixture.h"
 #include "emu_sign.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* utime + stime of @p pid in seconds. */
-static double proc_cpu(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
+#include "bench_proc.h"
 
 /* CPU seconds per thread name of @p pid (the loop is "linkgw"; Paho's, the sim's and
  * the host pool's threads carry their own names). */
@@ -233,7 +209,7 @@ static void bare_paho(df_t *f, const char *pk, const char *dn, const char *ds, l
     ro.onSuccess = bare_on_sent;
     ro.onFailure = bare_on_fail;
     ro.context = &b;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     long sent = 0;
     while (sent < n) {
         if (sent - b.acked - b.failed > 900) { /* stay inside the in-flight window */
@@ -245,9 +221,9 @@ static void bare_paho(df_t *f, const char *pk, const char *dn, const char *ds, l
         else
             usleep(200);
     }
-    while (b.acked + b.failed < n && now_s() - t0 < 60)
+    while (b.acked + b.failed < n && bench_now_s() - t0 < 60)
         usleep(1000);
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     printf("bare Paho async QoS 1: %ld msgs of %zu bytes (%d values) in %.2f s: %.0f msg/s, %.0f values/s (%ld failed)\n", n,
            strlen(payload), values, dt, (double)b.acked / dt, (double)b.acked * values / dt, b.failed);
     free(payload);
@@ -283,10 +259,10 @@ static void downlink(df_t *f, int n, const char *what, const char *params_fmt, i
                  "{\"cmd\":\"prop.set\",\"cid\":\"b%d\",\"productKey\":\"a1DLight\",\"deviceName\":\"light-0\","
                  "\"params\":{\"%s\":%d}}",
                  i, params_fmt, i % 10);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         emu_client_pub(adm, "$emu/request", req);
         json_t *r = emu_client_wait(adm, "$emu/response", 10000);
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         if (!r && ++timeouts >= 3) {
             printf("  downlink: 3 requests unanswered, giving up (broker overloaded?)\n");
             break;
@@ -332,10 +308,10 @@ static void downlink_direct(df_t *f, int n)
         char req[300];
         snprintf(req, sizeof req, "{\"id\":\"%d\",\"version\":\"1.0\",\"params\":{\"Brightness\":%d},"
                  "\"method\":\"thing.service.property.set\"}", 900000 + i, i % 100);
-        double t0 = now_s();
+        double t0 = bench_now_s();
         emu_client_pub(adm, "/sys/a1DLight/light-0/thing/service/property/set", req);
         json_t *r = emu_client_wait(adm, rt, 10000);
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         if (!r && ++timeouts >= 3)
             break;
         if (json_integer_value(json_object_get(r, "code")) == 200)
@@ -401,9 +377,9 @@ int main(int argc, char **argv)
     double base_cpu = -1;
     if (df_start_gateway(&f, "gateway = { login_rate = 200; };", confs, 1) == 0) {
         sleep(2);
-        double b0 = proc_cpu(f.gw), bt0 = now_s();
+        double b0 = bench_proc_cpu(f.gw), bt0 = bench_now_s();
         sleep((unsigned)seconds);
-        base_cpu = (proc_cpu(f.gw) - b0) / (now_s() - bt0);
+        base_cpu = (bench_proc_cpu(f.gw) - b0) / (bench_now_s() - bt0);
         df_stop_gateway(&f);
     }
     f.no_cloud = false;
@@ -418,11 +394,11 @@ int main(int argc, char **argv)
     }
     printf("bench_data: %d sim power meters every %d ms (%.0f values/s offered), window %d s, data { %s }\n", devices,
            interval, devices * 2 * 1000.0 / interval, seconds, data_extra);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     long long in = -1;
-    while (now_s() - t0 < 60 && (in = status_logged_in(&f)) < devices + 1)
+    while (bench_now_s() - t0 < 60 && (in = status_logged_in(&f)) < devices + 1)
         usleep(200000);
-    double t_login = now_s();
+    double t_login = bench_now_s();
     printf("logins: %lld sub-devices logged in after %.1f s\n", in, t_login - t0);
     /* while the uplink runs: a set the gateway refuses itself (no plugin), then real writes */
     downlink(&f, sets, "refused set (console → emulator → gateway, 6320 → console)", "Ghost", 6320);
@@ -430,14 +406,14 @@ int main(int argc, char **argv)
     downlink(&f, sets, "property set (console → emulator → gateway → sim write → reply → console)", "Brightness", 200);
     thread_cpu_t th0, th1;
     threads_cpu(f.gw, &th0);
-    double c0 = proc_cpu(f.gw), w0 = now_s(), bc0 = proc_cpu(f.b.pid);
+    double c0 = bench_proc_cpu(f.gw), w0 = bench_now_s(), bc0 = bench_proc_cpu(f.b.pid);
     long long a0 = totals(&f, "acked");
     sleep((unsigned)seconds);
-    double c1 = proc_cpu(f.gw), w1 = now_s(), bc1 = proc_cpu(f.b.pid);
+    double c1 = bench_proc_cpu(f.gw), w1 = bench_now_s(), bc1 = bench_proc_cpu(f.b.pid);
     long long a1 = totals(&f, "acked");
     threads_cpu(f.gw, &th1);
     int rc = df_stop_gateway(&f);
-    double t_stop = now_s();
+    double t_stop = bench_now_s();
     long long rep = totals(&f, "reported"), acked = totals(&f, "acked"), posts = totals(&f, "posts"),
               sent = totals(&f, "sent");
     double offered = devices * 2 * 1000.0 / interval;

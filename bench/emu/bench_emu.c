@@ -7,13 +7,7 @@
 #include <time.h>
 
 #include "emu_harness.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_proc.h"
 
 int main(int argc, char **argv)
 {
@@ -54,13 +48,13 @@ int main(int argc, char **argv)
     size_t l = (size_t)snprintf(payload, sizeof payload, "{\"id\":\"9\",\"params\":{\"signMethod\":\"hmacSha256\",\"deviceList\":[");
     for (int i = 0; i < 50; i++) l += (size_t)snprintf(payload + l, sizeof payload - l, "%s%s", i ? "," : "", list[i]);
     snprintf(payload + l, sizeof payload - l, "]}}");
-    double t0 = now_s();
+    double t0 = bench_now_s();
     json_t *r = emu_client_request(g, "/ext/session/a1BenchGw1/gw01/combine/batch_login", payload, 10000);
-    double t1 = now_s();
+    double t1 = bench_now_s();
     printf("batch_login of 50 sub-devices: code %d in %.1f ms\n", emu_code(r), (t1 - t0) * 1e3);
     json_decref(r);
 
-    t0 = now_s();
+    t0 = bench_now_s();
     int ok = 0;
     for (int i = 0; i < n; i++) {
         char topic[100], body[120];
@@ -70,10 +64,10 @@ int main(int argc, char **argv)
         ok += emu_code(r) == 200;
         json_decref(r);
     }
-    t1 = now_s();
+    t1 = bench_now_s();
     printf("sequential property posts: %d/%d answered 200, %.0f round trips/s\n", ok, n, n / (t1 - t0));
 
-    t0 = now_s();
+    t0 = bench_now_s();
     for (int i = 0; i < n; i++) {
         char body[120];
         snprintf(body, sizeof body, "{\"id\":\"%d\",\"params\":{\"Temperature\":%d.5}}", i, i % 100);
@@ -84,7 +78,7 @@ int main(int argc, char **argv)
         ok++;
         json_decref(r);
     }
-    t1 = now_s();
+    t1 = bench_now_s();
     printf("pipelined property posts: %d/%d replies, %.0f msg/s\n", ok, n, ok / (t1 - t0));
     emu_client_close(g);
     return emu_broker_cleanup(&b) ? 1 : 0;

@@ -19,27 +19,7 @@
 #include <unistd.h>
 
 #include "lc_harness.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long rss_kib(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kib = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kib;
-}
+#include "bench_proc.h"
 
 static bool all_logged_in(lc_t *t, void *arg)
 {
@@ -48,7 +28,7 @@ static bool all_logged_in(lc_t *t, void *arg)
 
 static int run(lc_t *t, int n, const char *label)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (lc_gw_start(t) != 0) {
         fprintf(stderr, "bench: linkgw did not start\n");
         return -1;
@@ -57,12 +37,12 @@ static int run(lc_t *t, int n, const char *label)
         fprintf(stderr, "bench: not all %d sub-devices online after 600 s (%lld)\n", n, lc_list_size(t, "logged_in"));
         return -1;
     }
-    double el = now_s() - t0;
+    double el = bench_now_s() - t0;
     int sessions = lc_emu_sessions(t);
     printf("%-11s %5d sub-devices online in %7.2f s   (platform floor: %d s: <= 200 logins in any second)   "
            "emulator sessions %d, registered %lld, topo_added %lld, login batches %lld, RSS %ld KiB\n",
            label, n, el, (n + 199) / 200 - 1, sessions, lc_counter(t, "registered"), lc_counter(t, "topo_added"),
-           lc_counter(t, "login_batches"), rss_kib(t->gw_pid));
+           lc_counter(t, "login_batches"), bench_rss_kb(t->gw_pid));
     return sessions == n ? 0 : -1;
 }
 

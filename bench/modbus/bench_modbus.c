@@ -21,6 +21,7 @@
 
 #include "mbh.h"
 #include "simproc.h"
+#include "bench_proc.h"
 
 static double cpu_s(void)
 {
@@ -30,27 +31,7 @@ static double cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* VmRSS of this process in kB. */
-static long rss_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 static int run_gateway(int slaves, int port, int secs)
 {
     size_t cap = 4096 + (size_t)slaves * 80 + 100 * 100;
@@ -80,11 +61,11 @@ static int run_gateway(int slaves, int port, int secs)
     mbh_run(1000); /* connect, first polls */
     long v0, r0, v1, r1;
     mbh_sink_counts(&v0, &r0);
-    double c0 = cpu_s(), t0 = now_s();
+    double c0 = cpu_s(), t0 = bench_now_s();
     mbh_run(secs * 1000);
-    double c1 = cpu_s(), t1 = now_s();
+    double c1 = cpu_s(), t1 = bench_now_s();
     mbh_sink_counts(&v1, &r1);
-    long rss = rss_kb();
+    long rss = bench_rss_kb(0);
     mbh_unload(p);
     mbh_set_sink(false);
     double vals = (double)(v1 - v0);
@@ -105,8 +86,8 @@ static int run_bare(int slaves, int port, int secs)
     }
     uint16_t regs[100];
     long values = 0, sum = 0;
-    double c0 = cpu_s(), t0 = now_s(), next = t0;
-    while (now_s() - t0 < secs) {
+    double c0 = cpu_s(), t0 = bench_now_s(), next = t0;
+    while (bench_now_s() - t0 < secs) {
         for (int u = 1; u <= slaves; u++) {
             modbus_set_slave(ctx, u);
             if (modbus_read_registers(ctx, 0, 100, regs) == 100) {
@@ -116,11 +97,11 @@ static int run_bare(int slaves, int port, int secs)
             }
         }
         next += 0.1;
-        double d = next - now_s();
+        double d = next - bench_now_s();
         if (d > 0)
             usleep((useconds_t)(d * 1e6));
     }
-    double c1 = cpu_s(), t1 = now_s();
+    double c1 = cpu_s(), t1 = bench_now_s();
     printf("  bare     %2d slaves: %9.0f values/s (expected %6d), %6.2f us CPU/value (checksum %ld)\n", slaves,
            values / (t1 - t0), slaves * 1000, values ? (c1 - c0) * 1e6 / (double)values : 0.0, sum & 0xff);
     modbus_close(ctx);

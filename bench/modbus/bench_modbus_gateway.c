@@ -68,6 +68,7 @@
 #include <unistd.h>
 
 #include "emu_harness.h"
+#include "bench_proc.h"
 
 #define GW_PK "a1MbBenchG"
 #define GW_DN "mbbench-gw"
@@ -81,56 +82,10 @@
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* utime + stime of @p pid in seconds; -1 when unreadable. */
-static double proc_cpu(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* "Key: N kB" from /proc/<pid>/<file> (pid 0 = self); -1 when absent. */
-static long proc_file_kb(pid_t pid, const char *file, const char *key)
-{
-    char path[64], line[256];
-    if (pid)
-        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-    else
-        snprintf(path, sizeof path, "/proc/self/%s", file);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    size_t kl = strlen(key);
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
-            kb = atol(line + kl + 1);
-            break;
-        }
-    if (f)
-        fclose(f);
-    return kb;
-}
-
 /* "Key: N kB" from /proc/<pid>/status (pid 0 = self); -1 when absent. */
 static long proc_kb(pid_t pid, const char *key)
 {
-    return proc_file_kb(pid, "status", key);
+    return bench_proc_kb(pid, "status", key);
 }
 
 /*
@@ -219,7 +174,7 @@ static int stop_child(pid_t pid, int ms)
     if (pid <= 0)
         return 0;
     kill(pid, SIGTERM);
-    for (double t0 = now_s(); now_s() - t0 < ms / 1000.0;) {
+    for (double t0 = bench_now_s(); bench_now_s() - t0 < ms / 1000.0;) {
         if (waitpid(pid, &status, WNOHANG) == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         usleep(20000);
@@ -254,8 +209,8 @@ static int bare_main(int port, int slaves, int secs)
     long values = 0, compared = 0, changed = 0, errors = 0;
     struct rusage r0, r1;
     getrusage(RUSAGE_SELF, &r0);
-    double t0 = now_s(), next = t0;
-    while (now_s() - t0 < secs) {
+    double t0 = bench_now_s(), next = t0;
+    while (bench_now_s() - t0 < secs) {
         for (int u = 0; u < slaves; u++) {
             modbus_set_slave(ctx, u + 1);
             if (modbus_read_registers(ctx, 0, REGS, regs) != REGS) {
@@ -272,11 +227,11 @@ static int bare_main(int port, int slaves, int secs)
             seen[u] = true;
         }
         next += PERIOD_MS / 1000.0;
-        double d = next - now_s();
+        double d = next - bench_now_s();
         if (d > 0)
             usleep((useconds_t)(d * 1e6));
     }
-    double wall = now_s() - t0;
+    double wall = bench_now_s() - t0;
     getrusage(RUSAGE_SELF, &r1);
     double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec) + (r1.ru_utime.tv_usec - r0.ru_utime.tv_usec) / 1e6 +
                  (double)(r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) + (r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
@@ -541,7 +496,7 @@ static void run_bare(bench_t *B, result_t *R)
     snprintf(port, sizeof port, "%d", B->sim_port);
     snprintf(slaves, sizeof slaves, "%d", B->slaves);
     snprintf(secs, sizeof secs, "%d", B->secs);
-    double s0 = proc_cpu(B->sim);
+    double s0 = bench_proc_cpu(B->sim);
     pid_t pid = fork();
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -565,7 +520,7 @@ static void run_bare(bench_t *B, result_t *R)
     int status;
     if (pid > 0)
         waitpid(pid, &status, 0);
-    double s1 = proc_cpu(B->sim);
+    double s1 = bench_proc_cpu(B->sim);
     if (!R->bare_ok)
         return;
     R->bare_vps = values / wall;
@@ -582,7 +537,7 @@ static void run_bare(bench_t *B, result_t *R)
 /* Waits up to @p secs for every sub-device to be logged in and values acked. */
 static bool wait_flowing(bench_t *B, double secs)
 {
-    for (double t0 = now_s(); now_s() - t0 < secs; usleep(200000)) {
+    for (double t0 = bench_now_s(); bench_now_s() - t0 < secs; usleep(200000)) {
         int status;
         if (waitpid(B->gw, &status, WNOHANG) == B->gw) {
             B->gw = 0;
@@ -606,10 +561,10 @@ typedef struct sample {
 static bool take_sample(bench_t *B, sample_t *s)
 {
     json_t *st = gw_status(B);
-    s->t = now_s();
-    s->gw_cpu = proc_cpu(B->gw);
-    s->broker_cpu = proc_cpu(B->b.pid);
-    s->sim_cpu = proc_cpu(B->sim);
+    s->t = bench_now_s();
+    s->gw_cpu = bench_proc_cpu(B->gw);
+    s->broker_cpu = bench_proc_cpu(B->b.pid);
+    s->sim_cpu = bench_proc_cpu(B->sim);
     s->reported = st_num(st, "data", "reported");
     s->acked = st_num(st, "data", "acked");
     s->sent = st_num(st, "data", "sent");
@@ -628,13 +583,13 @@ static void run_gateway(bench_t *B, result_t *R, const char *bin, const char *pl
         fprintf(stderr, "bench: cannot write the daemon's files or start %s\n", bin);
         return;
     }
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (!wait_flowing(B, 60 + B->slaves)) {
         fprintf(stderr, "bench: sub-devices not all logged in / no value acked within %d s; see %s/linkgw.log\n",
                 60 + B->slaves, B->dir);
         return;
     }
-    R->login_s = now_s() - t0;
+    R->login_s = bench_now_s() - t0;
     sleep((unsigned)B->warmup);
     sample_t a, z;
     if (!take_sample(B, &a)) {
@@ -683,7 +638,7 @@ static void run_gateway(bench_t *B, result_t *R, const char *bin, const char *pl
            R->daemon_pct, R->us_polled, R->us_acked, R->rss, R->rss_max, R->hwm);
     printf("  linkgw: RSS now = %ld kB anonymous (heap, stacks) + %ld kB file-backed (executable and libraries); "
            "PSS (shared pages divided among the processes mapping them) %ld kB\n",
-           R->rss_anon, R->rss_file, proc_file_kb(B->gw, "smaps_rollup", "Pss"));
+           R->rss_anon, R->rss_file, bench_proc_kb(B->gw, "smaps_rollup", "Pss"));
     print_rss_breakdown(B->gw);
     printf("  same window: broker (mosquitto + alink-emu) %.1f%% of a core, simulator %.1f%% of a core\n",
            R->broker_pct, R->sim_pct);

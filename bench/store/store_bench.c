@@ -28,13 +28,7 @@
 
 #include "store/journal.h"
 #include "store/wal.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_proc.h"
 
 static int rm_one(const char *p, const struct stat *sb, int f, struct FTW *w)
 {
@@ -62,7 +56,7 @@ static gw_journal_rec_t rec(int i, char val[32])
 static double append_cost(gw_store_t *st, int n, int batch)
 {
     char val[32];
-    double t0 = now_s();
+    double t0 = bench_now_s();
     for (int i = 0; i < n; i += batch) {
         int rc;
         if (batch > 1 && (rc = gw_journal_batch_begin(st)) != GW_STORE_OK)
@@ -75,13 +69,13 @@ static double append_cost(gw_store_t *st, int n, int batch)
         if (batch > 1 && (rc = gw_store_batch_commit(st)) != GW_STORE_OK)
             die(st, "batch_commit", rc);
     }
-    return (now_s() - t0) * 1e6 / n;
+    return (bench_now_s() - t0) * 1e6 / n;
 }
 
 /** Drains the whole journal 50 at a time (read + ack_range); returns entries/s. */
 static double drain_rate(gw_store_t *st, uint64_t *drained)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     uint64_t total = 0;
     for (;;) {
         gw_journal_entry_t *e = NULL;
@@ -99,7 +93,7 @@ static double drain_rate(gw_store_t *st, uint64_t *drained)
         total += removed;
     }
     *drained = total;
-    return (double)total / (now_s() - t0);
+    return (double)total / (bench_now_s() - t0);
 }
 
 /** mode 0: FULL; 1: NORMAL; 2: FULL with journal_sync_normal. */
@@ -158,7 +152,7 @@ static void wal_bench(const char *base, int quick)
             exit(1);
         }
         uint64_t first = gw_wal_next_seq(w), full = 0;
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (int i = 0; i < n; i++) {
             gw_wal_value_t v = {.pk = "a1BenchPK01", .dn = "sensor-0042", .id = "Temperature",
                                 .time_ms = 1700000000000LL + i, .vtype = GW_WAL_V_DOUBLE};
@@ -173,7 +167,7 @@ static void wal_bench(const char *base, int quick)
             if (mode == 2 && i % 5000 == 4999)
                 gw_wal_sync(w);
         }
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         gw_wal_stats_t st;
         gw_wal_stats(w, &st);
         static const char *const what[] = {"append", "append+resolve/1000", "append+resolve+msync/5000"};
@@ -183,9 +177,9 @@ static void wal_bench(const char *base, int quick)
         if (mode == 0) {
             uint64_t got = 0;
             gw_wal_report_t rep;
-            t0 = now_s();
+            t0 = bench_now_s();
             gw_wal_recover(dir, count_value, &got, &rep);
-            dt = now_s() - t0;
+            dt = bench_now_s() - t0;
             printf("WAL     recovery scan              %7.0f values/s (%llu values in %llu segment(s))\n",
                    (double)got / dt, (unsigned long long)got, (unsigned long long)rep.segments);
         }

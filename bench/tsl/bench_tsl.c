@@ -20,13 +20,7 @@
 #include "tsl_map.h"
 #include "tsl_uplink.h"
 #include "tsl_validate.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_proc.h"
 
 static void report(const char *what, double values, double secs)
 {
@@ -57,7 +51,7 @@ int main(int argc, char **argv)
                                 "\"Samples\":[1.5,2.5,3.5]}",
                                 0, NULL);
     gw_tsl_err_t err;
-    double t0 = now_s(), t;
+    double t0 = bench_now_s(), t;
     long n = 0;
     do {
         for (int i = 0; i < 1000; i++)
@@ -66,7 +60,7 @@ int main(int argc, char **argv)
                 return 1;
             }
         n += 1000;
-    } while ((t = now_s() - t0) < budget);
+    } while ((t = bench_now_s() - t0) < budget);
     report("validate property post (10 props)", (double)n * 10, t);
     json_decref(params);
 
@@ -81,7 +75,7 @@ int main(int argc, char **argv)
     const gw_tsl_model_map_t *mm = gw_tsl_mapping_model(map, "thermometer");
     const gw_tsl_point_map_t *pt = gw_tsl_map_point(mm, "temperature"), *pmode = gw_tsl_map_point(mm, "mode");
     lgw_value_t *raw = lgw_value_new_int(636), *mode = lgw_value_new_text("eco");
-    t0 = now_s();
+    t0 = bench_now_s();
     n = 0;
     do {
         for (int i = 0; i < 1000; i++) {
@@ -94,7 +88,7 @@ int main(int argc, char **argv)
             json_decref(j);
         }
         n += 2000;
-    } while ((t = now_s() - t0) < budget);
+    } while ((t = bench_now_s() - t0) < budget);
     report("point -> TSL JSON (scale; map)", (double)n, t);
     lgw_value_free(raw);
     lgw_value_free(mode);
@@ -106,7 +100,7 @@ int main(int argc, char **argv)
     for (int d = 0; d < 2000; d++)
         snprintf(dn[d], sizeof dn[d], "dev-%d", d);
     for (int text = 0; text < 2; text++) {
-        t0 = now_s();
+        t0 = bench_now_s();
         n = 0;
         long msgs = 0;
         size_t bytes = 0;
@@ -129,7 +123,7 @@ int main(int argc, char **argv)
                 json_decref(out);
             }
             n += 20000;
-        } while ((t = now_s() - t0) < budget);
+        } while ((t = bench_now_s() - t0) < budget);
         report(text ? "pack/post queue + flush (text)" : "pack/post queue + take + json_dumps", (double)n, t);
         printf("  (%ld messages, %.1f values and %.0f bytes per message)\n", msgs, (double)n / (double)msgs,
                (double)bytes / (double)msgs);
@@ -151,7 +145,7 @@ int main(int argc, char **argv)
         for (int old = 0; old < 2; old++) {
             char b[40];
             size_t sink = 0;
-            t0 = now_s();
+            t0 = bench_now_s();
             n = 0;
             do {
                 for (int i = 0; i < NV; i++) {
@@ -165,7 +159,7 @@ int main(int argc, char **argv)
                     }
                 }
                 n += NV;
-            } while ((t = now_s() - t0) < budget / 2);
+            } while ((t = bench_now_s() - t0) < budget / 2);
             char what[64];
             snprintf(what, sizeof what, "number text, %s (%s)", kinds[k], old ? "snprintf+strtod" : "fmt_real");
             report(what, (double)n, t);
