@@ -213,6 +213,36 @@ static void on_state(gw_cloud_t *c, gw_cloud_state_t state, void *data)
     }
 }
 
+/*
+ * After a login, reports the last value of every point the hub holds for
+ * @p dev's device again, stamped with the time the device was last heard
+ * from (the values were still current then: devices report changes). Values
+ * heard before the login went to the journal and up as history/post, which
+ * does not set the platform's latest values; a device that only reports
+ * changes (KNX telegrams, a report-on-change register that stays put) would
+ * otherwise show no current value until it changes. Not counted as reported.
+ */
+static void refresh_from_hub(gw_data_t *d, data_dev_t *dev)
+{
+    const gw_hub_device_t *hd = gw_hub_find(d->deps.hub, dev->instance, dev->device_id);
+    if (!hd || !hd->values || !lgw_value_struct_at(hd->values, 0, NULL))
+        return;
+    lgw_report_t *r = lgw_report_new(hd->inst, hd->device_id);
+    if (!r)
+        return;
+    const char *name;
+    const lgw_value_t *v;
+    size_t n = 0;
+    for (size_t i = 0; (v = lgw_value_struct_at(hd->values, i, &name)) != NULL; i++)
+        if (lgw_report_add_value(r, name, lgw_value_copy(v)) == LGW_OK)
+            n++;
+    if (hd->last_seen_ms > 0)
+        lgw_report_set_time(r, hd->last_seen_ms);
+    data_uplink_properties(d, hd, r);
+    d->st.reported -= n;
+    lgw_report_discard(r);
+}
+
 static void on_session(void *data, const char *pk, const char *dn, bool in)
 {
     gw_data_t *d = ((data_ref_t *)data)->d;
@@ -231,6 +261,7 @@ static void on_session(void *data, const char *pk, const char *dn, bool in)
     dev->retry_at = 0;
     if (gw_list_linked(&dev->held_link))
         data_dev_unhold(d, dev);
+    refresh_from_hub(d, dev);
 }
 
 /* One line with the counters (at shutdown, and every stats_interval_s when set). */
