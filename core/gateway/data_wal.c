@@ -296,6 +296,7 @@ void data_wal_stats(gw_data_t *d, gw_data_stats_t *out)
 typedef struct recover_ctx {
     gw_store_t *store;
     uint64_t ok, bad;
+    bool failed;   /* a value could not be journaled: keep the segments for the next start */
 } recover_ctx_t;
 
 /* The JSON text of a recovered value (malloc'ed), NULL if it cannot be rendered. */
@@ -309,7 +310,11 @@ static char *value_text(const gw_wal_value_t *v)
     case GW_WAL_V_INT: j = json_integer((json_int_t)v->num.i); break;
     case GW_WAL_V_DOUBLE: j = json_real(v->num.d); break;
     case GW_WAL_V_STRING: j = json_stringn(v->text, v->text_len); break;
-    case GW_WAL_V_JSON: j = json_loadb(v->text, v->text_len, JSON_DECODE_ANY, NULL); break;
+    case GW_WAL_V_JSON: /* compact JSON text as logged: kept as is once it parses */
+        if (!(j = json_loadb(v->text, v->text_len, JSON_DECODE_ANY, NULL)))
+            return NULL;
+        json_decref(j);
+        return strndup(v->text, v->text_len);
     }
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     json_decref(j);
@@ -332,12 +337,19 @@ static int recover_one(void *arg, const gw_wal_value_t *v)
         .value_json = text,
         .ts_ms = v->time_ms,
     };
-    if (text && gw_journal_append(c->store, &rec, NULL) == GW_STORE_OK)
-        c->ok++;
-    else
-        c->bad++;
+    int rc = text ? gw_journal_append(c->store, &rec, NULL) : GW_STORE_EINVAL;
     free(text);
-    return 0;
+    if (rc == GW_STORE_OK) {
+        c->ok++;
+        return 0;
+    }
+    if (rc == GW_STORE_EINVAL) { /* cannot be rendered, or larger than the whole budget: never will be */
+        c->bad++;
+        return 0;
+    }
+    /* the journal cannot take it now (I/O error, disk full): stop; the segments are kept */
+    c->failed = true;
+    return -1;
 }
 
 void data_wal_start(gw_data_t *d)
@@ -358,6 +370,12 @@ void data_wal_start(gw_data_t *d)
         GW_ERROR(WAL_LOG, "wal: cannot write %" PRIu64 " recovered value(s) to the journal (%s); running without the "
                           "write-ahead log, its files are kept for the next start",
                  c.ok, gw_store_errmsg(d->deps.store));
+        return;
+    }
+    if (c.failed) {
+        GW_ERROR(WAL_LOG, "wal: cannot journal the values recovered from %s (%s); running without the write-ahead "
+                          "log, its files are kept for the next start",
+                 dir, gw_store_errmsg(d->deps.store));
         return;
     }
     if (rc != GW_WAL_OK) {

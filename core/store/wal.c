@@ -600,7 +600,10 @@ static int make_room(gw_wal_t *w, uint32_t len, uint32_t limit)
 {
     if (w->off + len <= limit)
         return GW_WAL_OK;
-    return roll(w);
+    int rc = roll(w);
+    if (rc == GW_WAL_OK && w->off + len > limit)
+        return fail(w, GW_WAL_EINVAL, "a record of %u bytes does not fit a segment of %u bytes", len, w->seg_bytes);
+    return rc;
 }
 
 int gw_wal_append(gw_wal_t *w, gw_wal_value_t *v)
@@ -612,9 +615,11 @@ int gw_wal_append(gw_wal_t *w, gw_wal_value_t *v)
         return GW_WAL_EINVAL;
     size_t tl = text ? v->text_len : 0;
     uint32_t len = (uint32_t)((VALUE_FIXED + pl + dl + il + tl + 7) & ~(size_t)7);
-    if (make_room(w, len, w->seg_bytes - RESERVE) != GW_WAL_OK) {
-        w->full++;
-        return GW_WAL_FULL;
+    int room = make_room(w, len, w->seg_bytes - RESERVE);
+    if (room != GW_WAL_OK) {
+        if (room == GW_WAL_FULL)
+            w->full++;
+        return room;
     }
     uint8_t *p = w->map + w->off;
     v->seq = w->next_seq++;
