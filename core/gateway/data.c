@@ -28,18 +28,9 @@ void gw_data_options_init(gw_data_options_t *o)
 
 /* ---- devices ------------------------------------------------------------------------ */
 
-/* "instance\x1f" "device_id" into @p buf (truncated to @p cap): per report, so no printf. */
 static void dev_key(char *buf, size_t cap, const char *instance, const char *device_id)
 {
-    size_t a = strlen(instance), b = strlen(device_id);
-    if (a > cap - 2)
-        a = cap - 2;
-    if (b > cap - 2 - a)
-        b = cap - 2 - a;
-    memcpy(buf, instance, a);
-    buf[a] = '\x1f';
-    memcpy(buf + a + 1, device_id, b);
-    buf[a + 1 + b] = '\0';
+    snprintf(buf, cap, "%s\x1f%s", instance, device_id);
 }
 
 /*
@@ -120,9 +111,11 @@ bool data_dev_identity(gw_data_t *d, data_dev_t *dev)
         return false;
     }
     data_dev_t *old = gw_strmap_get(&d->by_pkdn, dev->pkdn);
-    if (old && old != dev)
+    if (old && old != dev) {
         GW_WARN(DATA_LOG, "%s/%s and %s/%s share the cloud identity %s", old->instance, old->device_id, dev->instance,
                 dev->device_id, dev->pkdn);
+        old->shared_identity = dev->shared_identity = true;
+    }
     gw_strmap_put(&d->by_pkdn, dev->pkdn, dev);
     dev->has_identity = true;
     /* from now on on_session() keeps it current */
@@ -159,7 +152,7 @@ const char *data_next_id(gw_data_t *d, char buf[16])
 
 static void on_properties(void *data, const gw_hub_device_t *hd, const lgw_report_t *r)
 {
-    data_uplink_properties(data, hd, r);
+    data_uplink_properties(data, hd, r, true);
 }
 
 static void on_event(void *data, const gw_hub_device_t *hd, const lgw_report_t *r)
@@ -232,14 +225,11 @@ static void refresh_from_hub(gw_data_t *d, data_dev_t *dev)
         return;
     const char *name;
     const lgw_value_t *v;
-    size_t n = 0;
     for (size_t i = 0; (v = lgw_value_struct_at(hd->values, i, &name)) != NULL; i++)
-        if (lgw_report_add_value(r, name, lgw_value_copy(v)) == LGW_OK)
-            n++;
+        lgw_report_add_value(r, name, lgw_value_copy(v));
     if (hd->last_seen_ms > 0)
         lgw_report_set_time(r, hd->last_seen_ms);
-    data_uplink_properties(d, hd, r);
-    d->st.reported -= n;
+    data_uplink_properties(d, hd, r, false);
     lgw_report_discard(r);
 }
 

@@ -35,6 +35,8 @@ typedef struct data_dev {
     char *pkdn;              /* "pk/dn": key in gw_data.by_pkdn once the identity is known */
     bool logged_in;          /* platform session, kept by the sub-device manager's session
                               * listener (data.c on_session) once the identity is known */
+    bool shared_identity;    /* another record has the same pk/dn (misconfigured): logged_in is
+                              * then asked from the lifecycle each time, the listener reaches one only */
     json_t *last;            /* property id → JSON last queued (report on change) */
     json_t *bad_log;         /* point → last time (uv_now ms) an invalid value was logged */
     int64_t last_full_ms;    /* uv_now of the last full report, -1 = never */
@@ -143,7 +145,8 @@ bool data_dev_identity(gw_data_t *d, data_dev_t *dev);
 const char *data_next_id(gw_data_t *d, char buf[16]);
 
 /* ---- uplink.c ---------------------------------------------------------------- */
-void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r);
+/** A property report of hub device @p hd; @p from_plugin false for the gateway's own re-reports (not counted as reported). */
+void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r, bool from_plugin);
 void data_uplink_event(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r);
 /** Keeps an undelivered value/event of @p dev (journal or memory). */
 void data_hold(gw_data_t *d, data_dev_t *dev, bool event, const char *id, json_t *value, int64_t time_ms);

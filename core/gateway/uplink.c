@@ -28,14 +28,16 @@ static void log_invalid(gw_data_t *d, data_dev_t *dev, const char *point, const 
 
 static bool logged_in(gw_data_t *d, data_dev_t *dev)
 {
-    (void)d;
-    return dev->has_identity && dev->logged_in;
+    if (!dev->has_identity)
+        return false;
+    return dev->shared_identity ? gw_subdev_logged_in(d->deps.subdev, dev->pk, dev->dn) : dev->logged_in;
 }
 
-void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r)
+void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report_t *r, bool from_plugin)
 {
     size_t n = gw_report_count(r);
-    d->st.reported += n;
+    if (from_plugin)
+        d->st.reported += n;
     const gw_tsl_model_map_t *mm = d->deps.map(d->deps.map_data, hd->instance, hd->model);
     data_dev_t *dev = mm ? data_dev_get(d, hd, true) : NULL;
     if (!dev || !data_dev_identity(d, dev)) {
