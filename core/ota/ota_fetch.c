@@ -86,6 +86,7 @@ static struct {
     CURLcode (*getinfo)(CURL *c, CURLINFO info, ...);
     void (*cleanup)(CURL *c);
     const char *(*strerror)(CURLcode rc);
+    curl_version_info_data *(*version_info)(CURLversion age);
 } C;
 
 static pthread_once_t g_curl_once = PTHREAD_ONCE_INIT;
@@ -111,13 +112,21 @@ static void curl_load(void)
         {(void **)&C.global_init, "curl_global_init"}, {(void **)&C.easy_init, "curl_easy_init"},
         {(void **)&C.setopt, "curl_easy_setopt"},      {(void **)&C.perform, "curl_easy_perform"},
         {(void **)&C.getinfo, "curl_easy_getinfo"},    {(void **)&C.cleanup, "curl_easy_cleanup"},
-        {(void **)&C.strerror, "curl_easy_strerror"},
+        {(void **)&C.strerror, "curl_easy_strerror"},  {(void **)&C.version_info, "curl_version_info"},
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
         if (!(*syms[i].slot = dlsym(lib, syms[i].name))) {
             snprintf(g_curl_err, sizeof g_curl_err, "%s lacks %s", CURL_SONAME, syms[i].name);
             return;
         }
+    }
+    /* 7.84: curl_global_init() is thread-safe (we call it off the loop, beside Paho's threads);
+     * 7.85: CURLOPT_PROTOCOLS_STR, which keeps downloads on https */
+    const curl_version_info_data *vi = C.version_info(CURLVERSION_NOW);
+    if (!vi || vi->version_num < 0x075500) {
+        snprintf(g_curl_err, sizeof g_curl_err, "libcurl %s is too old (7.85 or newer needed)",
+                 vi && vi->version ? vi->version : "?");
+        return;
     }
     if (C.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(g_curl_err, sizeof g_curl_err, "libcurl failed to initialise");
@@ -263,8 +272,14 @@ static bool attempt_once(gw_ota_fetch_t *f, bool *retry)
     char range[48], err[CURL_ERROR_SIZE] = "";
     CURL *c = a.curl;
     C.setopt(c, CURLOPT_URL, f->url);
-    C.setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-    C.setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    if (C.setopt(c, CURLOPT_PROTOCOLS_STR, "https") != CURLE_OK ||
+        C.setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https") != CURLE_OK) {
+        /* never download over anything but https, nor follow a redirect elsewhere */
+        fail(f, -2, "libcurl cannot be limited to https");
+        C.cleanup(c);
+        close(a.fd);
+        return false;
+    }
     C.setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     C.setopt(c, CURLOPT_MAXREDIRS, 5L);
     C.setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -335,13 +350,10 @@ static void fetch_main(void *arg)
     gw_ota_fetch_t *f = arg;
     bool complete = false;
     const char *why = NULL;
-    if (gw_ota_fetch_global_init(&why) != 0) {
+    bool usable = gw_ota_fetch_global_init(&why) == 0;
+    if (!usable)
         fail(f, -2, "download impossible: %.100s", why);
-        atomic_store(&f->finished, true);
-        uv_async_send(f->wake);
-        return;
-    }
-    for (unsigned i = 0; !complete && i <= f->retries; i++) {
+    for (unsigned i = 0; usable && !complete && i <= f->retries; i++) {
         if (i > 0 && !pause_ms(f, f->retry_delay_ms)) {
             fail(f, -2, "download cancelled");
             break;
