@@ -25,8 +25,9 @@
  * Requests: Alink ids are decimal strings from a per-session counter; replies
  * on "<topic>_reply" are matched by id; each request has a timeout; when the
  * connection drops, pending requests fail with LGW_EIO at once.
- * QoS: 0 for /ext/session/... and /ext/ntp/... (platform requirement), 1
- * elsewhere.
+ * QoS (cloud_qos_for()): 0 for /ext/session/... and /ext/ntp/... (platform
+ * requirement), for posts (/thing/event/.../post) and for the subscriptions to
+ * replies (delivery is proven by the Alink reply); 1 elsewhere.
  */
 #ifndef LINKGW_CORE_CLOUD_H
 #define LINKGW_CORE_CLOUD_H

@@ -209,8 +209,15 @@ static void parse_pairs(const config_setting_t *list, const char *name, const ch
                              name, k);
             continue;
         }
-        out->key[out->n] = strdup(k);
-        out->val[out->n] = strdup(v);
+        char *kc = strdup(k), *vc = strdup(v);
+        if (!kc || !vc) {
+            free(kc);
+            free(vc);
+            lgw_config_error(gw_cfg_node(e), "%s: out of memory", name);
+            continue;
+        }
+        out->key[out->n] = kc;
+        out->val[out->n] = vc;
         out->n++;
     }
 }

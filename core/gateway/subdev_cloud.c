@@ -506,11 +506,13 @@ static void on_product_register(gw_cloud_t *cl, int status, const gw_cloud_reply
         if (!json_is_array(list))
             GW_WARN("subdev", "product_register reply without a device list: retrying later");
         store_secrets(c, list, "product_register");
-        /* a device the reply did not list got nothing: ask again later */
+        /* a device the reply did not list got nothing: ask again, not soon */
         for (size_t i = 0; i < c->n; i++) {
             sd_dev_t *d = ctx_dev(c, i);
-            if (d && !d->has_cred)
-                d->retry_at = uv_now(m->loop) + RETRY_SHORT_MS;
+            if (d && !d->has_cred) {
+                GW_WARN("subdev", "%s: product_register answered 200 without its secret; asking again later", d->ckey);
+                d->retry_at = uv_now(m->loop) + RETRY_LONG_MS;
+            }
         }
     }
     ctx_finish(c);
@@ -634,18 +636,23 @@ static void pump_register(gw_subdev_t *m, uint64_t now, uint64_t *wake)
     size_t n = collect(m, want_register, false, devs, SD_BATCH_TOPO, now, wake);
     if (!n)
         return;
-    bool by_product = product_secret(devs[0]) != NULL;
+    const char *ps[SD_BATCH_TOPO];
+    bool by_product = (ps[0] = product_secret(devs[0])) != NULL;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if ((product_secret(devs[i]) != NULL) == by_product)
+    for (size_t i = 0; i < n; i++) {
+        const char *s = i ? product_secret(devs[i]) : ps[0];
+        if ((s != NULL) == by_product) {
+            ps[k] = s;
             devs[k++] = devs[i];
+        }
+    }
     n = k;
     req_ctx_t *c = ctx_new(m, OP_REG, n);
     if (!c)
         return;
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_t *e = by_product ? product_register_entry(devs[i], product_secret(devs[i]))
+        json_t *e = by_product ? product_register_entry(devs[i], ps[i])
                                : json_pack("{s:s,s:s}", "productKey", devs[i]->pk, "deviceName", devs[i]->dn);
         if (!e || json_array_append_new(list, e) != 0)
             continue; /* out of memory or randomness: retried on a later pump */

@@ -257,6 +257,11 @@ static bool st_logged_in(void *data, const char *pk, const char *dn)
 
 /* ------------------------------------------------------------ fixture */
 
+static bool is_synced(void *arg)
+{
+    return gw_cloud_time_synced(((fx_t *)arg)->cloud);
+}
+
 static bool is_connected(void *arg)
 {
     fx_t *f = arg;
@@ -282,6 +287,10 @@ static void start_cloud(fx_t *f)
     assert_int_equal(gw_ota_start(f->ota), LGW_OK);
     assert_int_equal(gw_cloud_start(f->cloud), LGW_OK);
     th_run_until(&f->t, is_connected, f);
+    /* CONNECTED is set when the SUBSCRIBE is sent, not answered: a task published at once could
+     * reach the broker first and be lost. The NTP answer proves the broker has our subscriptions
+     * (it handles one client's packets in order: SUBSCRIBE, then the NTP request). */
+    th_run_until(&f->t, is_synced, f);
 }
 
 static void on_closed(void *data) { ((fx_t *)data)->cloud_closed = true; }

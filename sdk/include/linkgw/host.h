@@ -275,8 +275,10 @@ LGW_HOST_API int lgw_report_add_value(lgw_report_t *report, const char *name, lg
  * Durability: once the host's loop thread has taken the report (normally
  * within one loop iteration of this call, also when called on the loop
  * thread), each value it forwards is in the host's write-ahead log and
- * survives a crash of the host process (`kill -9`); a report still waiting
- * for the loop when the process dies is lost.
+ * survives a crash of the host process (`kill -9`) — when the operator left
+ * the log on (it needs the journal; `data { wal }`) and it is not full (the
+ * host counts and logs values it could not log). A report still waiting for
+ * the loop when the process dies is lost.
  */
 LGW_HOST_API int lgw_report_commit(lgw_report_t *report);
 /** Frees a report without sending it. */
