@@ -23,7 +23,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
 
@@ -37,20 +36,29 @@ struct cloud_out {
     char data[]; /* payload, then the topic */
 };
 
-static uint64_t mono_ns(void)
+/* Handoff times (cloud_send() → Paho's acceptance) of one batch, recorded under one lock. */
+typedef struct lat_batch {
+    size_t n;
+    uint32_t us[64];
+} lat_batch_t;
+
+static void lat_flush(gw_cloud_t *c, lat_batch_t *b)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (!b->n)
+        return;
+    pthread_mutex_lock(&c->pub_q_mutex);
+    for (size_t i = 0; i < b->n; i++)
+        c->pub_lat_us[c->pub_lat_n++ % CLOUD_PUB_LAT_N] = b->us[i];
+    pthread_mutex_unlock(&c->pub_q_mutex);
+    b->n = 0;
 }
 
-/* Records how long a message waited from cloud_send() to Paho's acceptance. */
-static void record_handoff(gw_cloud_t *c, uint64_t queued_ns)
+static void lat_add(gw_cloud_t *c, lat_batch_t *b, uint64_t queued_ns)
 {
-    uint64_t us = (mono_ns() - queued_ns) / 1000;
-    pthread_mutex_lock(&c->pub_q_mutex);
-    c->pub_lat_us[c->pub_lat_n++ % CLOUD_PUB_LAT_N] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
-    pthread_mutex_unlock(&c->pub_q_mutex);
+    uint64_t us = (uv_hrtime() - queued_ns) / 1000;
+    b->us[b->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    if (b->n == sizeof b->us / sizeof b->us[0])
+        lat_flush(c, b);
 }
 
 static void *publisher(void *arg)
@@ -69,6 +77,7 @@ static void *publisher(void *arg)
         pthread_mutex_unlock(&c->pub_q_mutex);
         if (!m && stop)
             return NULL;
+        lat_batch_t lat = {0};
         pthread_mutex_lock(&c->pub_client_mutex);
         while (m) {
             cloud_out_t *next = m->next;
@@ -79,7 +88,7 @@ static void *publisher(void *arg)
                 msg.qos = m->qos;
                 int rc = MQTTAsync_sendMessage(c->client, m->topic, &msg, NULL);
                 if (rc == MQTTASYNC_SUCCESS) {
-                    record_handoff(c, m->queued_ns);
+                    lat_add(c, &lat, m->queued_ns);
                 } else {
                     atomic_fetch_add(&c->pub_failed, 1);
                     if (!warned || warned_gen != m->gen) /* once per connection */
@@ -93,6 +102,7 @@ static void *publisher(void *arg)
             m = next;
         }
         pthread_mutex_unlock(&c->pub_client_mutex);
+        lat_flush(c, &lat);
         pthread_mutex_lock(&c->pub_q_mutex);
         c->pub_busy = false;
         if (!c->pub_head)
@@ -172,7 +182,7 @@ int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, 
     m->gen = c->gen;
     m->qos = qos;
     m->len = len;
-    m->queued_ns = mono_ns();
+    m->queued_ns = uv_hrtime();
     if (len)
         memcpy(m->data, payload, len);
     m->topic = m->data + len;

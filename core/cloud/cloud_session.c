@@ -474,16 +474,17 @@ int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len
         return LGW_ESTATE;
     if (len > 1024 * 1024)
         return LGW_EINVAL;
-    MQTTAsync_message m = MQTTAsync_message_initializer;
-    m.payload = (void *)payload;
-    m.payloadlen = (int)len;
-    m.qos = cloud_qos_for(topic);
+    int qos = cloud_qos_for(topic);
     if (c->pub_running) { /* the loop never waits on Paho's mutex (cloud_publish.c) */
-        int rc = cloud_publisher_send(c, topic, payload, len, m.qos);
+        int rc = cloud_publisher_send(c, topic, payload, len, qos);
         if (rc == LGW_OK)
             c->stats.published++;
         return rc;
     }
+    MQTTAsync_message m = MQTTAsync_message_initializer;
+    m.payload = (void *)payload;
+    m.payloadlen = (int)len;
+    m.qos = qos;
     int rc = MQTTAsync_sendMessage(c->client, topic, &m, NULL);
     if (rc != MQTTASYNC_SUCCESS) {
         GW_WARN(CLOUD_LOG, "publish %s: %s", topic, MQTTAsync_strerror(rc));

@@ -133,7 +133,6 @@ struct gw_data {
     uint64_t gen_next;       /* id of the next generation */
     bool wal_pinned;         /* resolution stopped: something is neither delivered nor journaled */
     uint64_t wal_recovered;  /* values recovered at start */
-    uint64_t wal_full_logged;/* wal full count at the last warning */
     uint64_t wal_full_log_at;/* uv_now of that warning */
 };
 

@@ -241,16 +241,9 @@ size_t gw_tsl_num_fmt_real(double v, char *buf)
 
 const char *gw_tsl_num_str(double v, char *buf)
 {
-    size_t n = fmt_fixed(v, buf);
-    if (n) { /* without the ".0" a real gets in JSON: "20", as %g prints it */
-        if (n > 2 && buf[n - 2] == '.' && buf[n - 1] == '0')
-            buf[n - 2] = '\0';
-        return buf;
-    }
-    int prec = fabs(v) < DBL_MIN ? 1 : 15; /* as in gw_tsl_num_fmt_real */
-    snprintf(buf, 32, "%.*g", prec, v);
-    while (prec < 17 && strtod(buf, NULL) != v)
-        snprintf(buf, 32, "%.*g", ++prec, v);
+    size_t n = gw_tsl_num_fmt_real(v, buf);
+    if (n > 2 && buf[n - 2] == '.' && buf[n - 1] == '0') /* without the ".0" a real gets in JSON: "20" */
+        buf[n - 2] = '\0';
     return buf;
 }
 

@@ -157,10 +157,7 @@ void gw_tsl_pack_free(gw_tsl_pack_t *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < p->n_devs; i++)
-        dev_reset(p->devs[i]);
-    p->n_devs = 0;
-    drop_blocks(p);
+    drop_blocks(p); /* every block, queued or idle, is in the table */
     free(p->devs);
     free(p->table);
     free(p);

@@ -93,6 +93,12 @@ void emu_history_appended(const char *key, const char *id, const json_t *value, 
 void emu_history_forget(void);
 /* Writes the buffered lines (append + fdatasync), or compacts when due. */
 bool emu_history_flush(void);
+/**
+ * Replaces @p path with @p len bytes of @p buf durably: a temp file beside it
+ * (0600), fsync, rename, fsync of the directory. False (errno set, the temp
+ * file removed) on failure; the old file is then untouched.
+ */
+bool emu_write_atomic(const char *path, const void *buf, size_t len);
 /* Takes every device's "history" out of the state tree (for saving state.json without
  * it) and puts it back; attach consumes what detach returned. */
 json_t *emu_history_detach(void);

@@ -130,20 +130,14 @@ static void render_all(void)
     }
 }
 
-/* Rewrites the journal from memory: temp file, fsync, rename. */
+/* Rewrites the journal from memory (emu_write_atomic: temp file, fsync, rename, directory fsync). */
 static bool rewrite(void)
 {
-    char tmp[4200];
     H.len = 0;
     H.oom = false;
     render_all();
     if (H.oom) return false;
-    snprintf(tmp, sizeof tmp, "%s.tmp", H.path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write_all(fd, H.buf, H.len) && fsync(fd) == 0;
-    if (fd >= 0 && close(fd)) ok = false;
-    if (ok && rename(tmp, H.path)) ok = false;
-    if (!ok) unlink(tmp);
+    bool ok = emu_write_atomic(H.path, H.buf, H.len);
     H.len = 0;
     H.rewrite = false;
     return ok;

@@ -356,7 +356,6 @@ bool emu_load(const char *registry, const char *state_dir, char *err, size_t err
 void emu_save(bool force)
 {
     long long now = emu_now_ms();
-    char tmp[4200];
     if (!g_emu.state_path || !g_emu.state) return;
     if (!g_emu.dirty && !force) return;
     /* at most every 300 ms, and never more than ~5 % of the time: a large state (thousands
@@ -364,39 +363,51 @@ void emu_save(bool force)
     if (!force && now - g_emu.last_save_ms < 300 + 20 * g_emu.last_save_cost_ms) return;
     if (!emu_history_flush())
         emu_log(4 /* warning */, "alink-emu: cannot write the history journal: %s", strerror(errno));
-    snprintf(tmp, sizeof tmp, "%s.tmp", g_emu.state_path);
     json_t *hist = emu_history_detach();   /* the history lives in history.jsonl */
     char *text = json_dumps(g_emu.state, JSON_INDENT(1) | JSON_SORT_KEYS);
     emu_history_attach(hist);
     if (!text) return;
+    bool ok = emu_write_atomic(g_emu.state_path, text, strlen(text));
+    free(text);
+    if (!ok) {
+        emu_log(4 /* warning */, "alink-emu: cannot write %s: %s", g_emu.state_path, strerror(errno));
+        return;
+    }
+    g_emu.dirty = false;
+    g_emu.last_save_ms = emu_now_ms();
+    g_emu.last_save_cost_ms = g_emu.last_save_ms - now;
+}
+
+bool emu_write_atomic(const char *path, const void *buf, size_t len)
+{
+    char tmp[4200];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) { errno = ENAMETOOLONG; return false; }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     bool ok = fd >= 0;
-    size_t len = strlen(text), off = 0;
+    size_t off = 0;
     while (ok && off < len) {
-        ssize_t n = write(fd, text + off, len - off);
+        ssize_t n = write(fd, (const char *)buf + off, len - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) ok = false; else off += (size_t)n;
     }
     if (ok && fsync(fd)) ok = false;
     if (fd >= 0 && close(fd)) ok = false;
-    if (ok && rename(tmp, g_emu.state_path)) ok = false;
-    free(text);
+    if (ok && rename(tmp, path)) ok = false;
     if (!ok) {
-        emu_log(4 /* warning */, "alink-emu: cannot write %s: %s", g_emu.state_path, strerror(errno));
+        int e = errno;
         unlink(tmp);
-        return;
+        errno = e;
+        return false;
     }
     char dir[4200];                                /* make the rename itself durable */
-    snprintf(dir, sizeof dir, "%s", g_emu.state_path);
+    snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
         int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd >= 0) { fsync(dfd); close(dfd); }
     }
-    g_emu.dirty = false;
-    g_emu.last_save_ms = emu_now_ms();
-    g_emu.last_save_cost_ms = g_emu.last_save_ms - now;
+    return true;
 }
 
 void emu_free(void)
