@@ -411,22 +411,9 @@ static int start_gateway(bench_t *B, const char *bin)
     char conf[300], log[300];
     snprintf(conf, sizeof conf, "%s/linkgw.conf", B->dir);
     snprintf(log, sizeof log, "%s/linkgw.log", B->dir);
-    pid_t pid = fork();
+    pid_t pid = emu_spawn_linkgw(bin, conf, log, B->dir);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        if (chdir(B->dir) != 0)
-            _exit(126);
-        execl(bin, bin, "-c", conf, (char *)NULL);
-        _exit(127);
-    }
     B->gw = pid;
     return 0;
 }

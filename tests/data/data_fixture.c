@@ -118,20 +118,9 @@ static int spawn_gateway(df_t *f)
     const char *bin = getenv("LINKGW_BIN");
     if (!bin)
         return -1;
-    pid_t pid = fork();
+    pid_t pid = emu_spawn_linkgw(bin, conf, f->log, NULL);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execl(bin, bin, "-c", conf, (char *)NULL);
-        _exit(127);
-    }
     f->gw = pid;
     return 0;
 }

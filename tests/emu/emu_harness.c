@@ -471,3 +471,21 @@ int emu_code(const json_t *reply)
     json_t *c = json_object_get(reply, "code");
     return json_is_integer(c) ? (int)json_integer_value(c) : -1;
 }
+
+pid_t emu_spawn_linkgw(const char *bin, const char *conf, const char *log, const char *cwd)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    if (cwd && chdir(cwd) != 0)
+        _exit(126);
+    execl(bin, bin, "-c", conf, (char *)NULL);
+    _exit(127);
+}

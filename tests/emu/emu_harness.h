@@ -35,6 +35,12 @@ bool emu_port_open(int port);
 bool emu_log_says_running(const char *path, long from);
 /** Size of file @p path (0 if absent): where a restarted broker's log lines begin. */
 long emu_file_size(const char *path);
+/**
+ * Starts `linkgw -c @p conf` (binary @p bin) as a child that dies with the
+ * caller (PR_SET_PDEATHSIG, SIGKILL), stdout and stderr appended to @p log
+ * (0600), in directory @p cwd (NULL: unchanged). Its pid, or -1.
+ */
+pid_t emu_spawn_linkgw(const char *bin, const char *conf, const char *log, const char *cwd);
 
 /* Start a broker with the registry text (JSON) written to dir/registry.json; with tls a
  * test CA is generated and a TLS listener opened too. Returns 0 on success. */

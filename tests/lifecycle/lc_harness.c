@@ -246,22 +246,9 @@ int lc_gw_start(lc_t *t)
 {
     char log[400];
     snprintf(log, sizeof log, "%s/linkgw.log", t->dir);
-    pid_t pid = fork();
+    pid_t pid = emu_spawn_linkgw(LC_LINKGW, t->conf, log, t->dir);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        if (chdir(t->dir) != 0)
-            _exit(126);
-        execl(LC_LINKGW, LC_LINKGW, "-c", t->conf, (char *)NULL);
-        _exit(127);
-    }
     t->gw_pid = pid;
     /* ready once the control socket answers */
     long long deadline = mono_ms() + 15000;
