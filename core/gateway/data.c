@@ -376,17 +376,7 @@ fail:
 static bool free_dev_cb(const char *key, void *value, void *data)
 {
     (void)key;
-    (void)data;
-    data_dev_t *dev = value;
-    json_decref(dev->last);
-    json_decref(dev->bad_log);
-    json_decref(dev->held_props);
-    json_decref(dev->held_events);
-    free(dev->pkdn);
-    free(dev->key);
-    free(dev->instance);
-    free(dev->device_id);
-    free(dev);
+    dev_free(data, value); /* also leaves by_pkdn and the held list, both still intact here */
     return true;
 }
 
@@ -428,7 +418,7 @@ void gw_data_close(gw_data_t *d, void (*done)(void *arg), void *arg)
     data_wal_close(d); /* everything is in the journal now: the log's files go */
     data_downlink_detach(d);
     gw_hub_foreach(d->deps.hub, slot_clear, NULL); /* no hub device keeps a pointer to a freed record */
-    gw_strmap_foreach(&d->devs, free_dev_cb, NULL);
+    gw_strmap_foreach(&d->devs, free_dev_cb, d);
     gw_strmap_free(&d->devs);
     gw_strmap_free(&d->by_pkdn);
     gw_tsl_pack_free(d->pack);
