@@ -71,22 +71,40 @@ data_dev_t *data_dev_get(gw_data_t *d, const gw_hub_device_t *hd, bool create)
     dev->key = strdup(key);
     dev->instance = strdup(hd->instance);
     dev->device_id = strdup(hd->device_id);
-    dev->last = json_object();
     dev->bad_log = json_object();
     dev->last_full_ms = -1;
     gw_list_init(&dev->held_link);
-    if (!dev->key || !dev->instance || !dev->device_id || !dev->last || !dev->bad_log ||
+    if (!dev->key || !dev->instance || !dev->device_id || !dev->bad_log ||
         gw_strmap_put(&d->devs, dev->key, dev) != 0) {
         free(dev->key);
         free(dev->instance);
         free(dev->device_id);
-        json_decref(dev->last);
         json_decref(dev->bad_log);
         free(dev);
         return NULL;
     }
     slot_set(hd, dev);
     return dev;
+}
+
+gw_tsl_last_t *data_dev_last(data_dev_t *dev, const gw_tsl_model_map_t *mm)
+{
+    if (dev->last && dev->last_mm == mm && dev->last_serial == mm->serial)
+        return dev->last;
+    data_dev_last_clear(dev);
+    free(dev->last);
+    dev->last = mm->n_points ? calloc(mm->n_points, sizeof *dev->last) : NULL;
+    dev->last_mm = dev->last ? mm : NULL;
+    dev->last_serial = dev->last ? mm->serial : 0;
+    return dev->last;
+}
+
+void data_dev_last_clear(data_dev_t *dev)
+{
+    if (!dev->last)
+        return;
+    for (size_t i = 0; i < dev->last_mm->n_points; i++)
+        gw_tsl_last_clear(&dev->last[i]);
 }
 
 data_dev_t *data_dev_by_pkdn(gw_data_t *d, const char *pk, const char *dn)
@@ -128,7 +146,8 @@ static void dev_free(gw_data_t *d, data_dev_t *dev)
     if (dev->pkdn && gw_strmap_get(&d->by_pkdn, dev->pkdn) == dev)
         gw_strmap_remove(&d->by_pkdn, dev->pkdn);
     gw_list_remove(&dev->held_link);
-    json_decref(dev->last);
+    data_dev_last_clear(dev);
+    free(dev->last);
     json_decref(dev->bad_log);
     json_decref(dev->held_props);
     json_decref(dev->held_events);
@@ -246,7 +265,7 @@ static void on_session(void *data, const char *pk, const char *dn, bool in)
         return;
     }
     /* the platform forgot what it had: report everything afresh, held data first */
-    json_object_clear(dev->last);
+    data_dev_last_clear(dev);
     dev->last_full_ms = -1;
     dev->retry_at = 0;
     if (gw_list_linked(&dev->held_link))

@@ -37,7 +37,10 @@ typedef struct data_dev {
                               * listener (data.c on_session) once the identity is known */
     bool shared_identity;    /* another record has the same pk/dn (misconfigured): logged_in is
                               * then asked from the lifecycle each time, the listener reaches one only */
-    json_t *last;            /* property id → JSON last queued (report on change) */
+    gw_tsl_last_t *last;     /* per point of last_mm (index in mm->points): the value last queued,
+                              * for report on change; NULL until the first report */
+    const gw_tsl_model_map_t *last_mm; /* the mapping `last` was sized for, and its serial: */
+    uint64_t last_serial;    /* a reloaded mapping (other serial) starts afresh */
     json_t *bad_log;         /* point → last time (uv_now ms) an invalid value was logged */
     int64_t last_full_ms;    /* uv_now of the last full report, -1 = never */
     /* Undelivered data kept in memory when there is no journal: arrays of
@@ -139,6 +142,10 @@ struct gw_data {
 /* ---- data.c ------------------------------------------------------------------ */
 data_dev_t *data_dev_get(gw_data_t *d, const gw_hub_device_t *hd, bool create);
 data_dev_t *data_dev_by_pkdn(gw_data_t *d, const char *pk, const char *dn);
+/** The per-point last values of @p dev under mapping @p mm (emptied when the mapping changed); NULL on OOM. */
+gw_tsl_last_t *data_dev_last(data_dev_t *dev, const gw_tsl_model_map_t *mm);
+/** Forgets every last value of @p dev (the next report of each point is sent). */
+void data_dev_last_clear(data_dev_t *dev);
 /** Fills the device's identity if the lifecycle knows it now. */
 bool data_dev_identity(gw_data_t *d, data_dev_t *dev);
 const char *data_next_id(gw_data_t *d, char buf[16]);

@@ -50,6 +50,7 @@ void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_r
         dev->last_full_ms = (int64_t)now;
     int64_t ts = gw_report_time(r);
     bool online = logged_in(d, dev);
+    gw_tsl_last_t *last = data_dev_last(dev, mm); /* NULL (out of memory): everything counts as changed */
     gw_tsl_pack_dev_t *pd = NULL;
     if (online && gw_list_linked(&dev->held_link) && now >= dev->retry_at)
         data_dev_unhold(d, dev); /* older data first */
@@ -69,12 +70,14 @@ void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_r
             continue;
         }
         const char *id = pm->prop->identifier;
-        if (!full && !gw_tsl_changed(json_object_get(dev->last, id), j, pm->deadband)) {
+        gw_tsl_last_t *lv = last ? &last[pm - mm->points] : NULL;
+        if (!full && lv && !gw_tsl_last_changed(lv, j, pm->deadband)) {
             d->st.suppressed++;
             json_decref(j);
             continue;
         }
-        json_object_set(dev->last, id, j);
+        if (lv)
+            gw_tsl_last_set(lv, j);
         d->st.queued++;
         if (d->wal) /* accepted: in the write-ahead log before anything else happens to it */
             data_wal_value(d, dev, false, id, j, ts);

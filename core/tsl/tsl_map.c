@@ -555,6 +555,8 @@ static void parse_points(mctx_t *c, const config_setting_t *list, gw_tsl_model_m
 static void parse_model(mctx_t *c, const config_setting_t *g, const gw_tsl_models_t *set, gw_tsl_model_map_t *mm)
 {
     static const char *const keys[] = { "product_key", "full_report_s", "points", "services", "events", NULL };
+    static uint64_t serials; /* parsing happens on the loop thread (start, SIGHUP) */
+    mm->serial = ++serials;
     mm->line = (int)config_setting_source_line(g);
     mm->file = dup_or_count(c, g, src_file(g));
     mm->name = dup_or_count(c, g, config_setting_name(g));

@@ -124,6 +124,8 @@ typedef struct gw_tsl_model_map {
     char *file;                        /* where it was configured */
     int line;
     int64_t full_report_ms;            /* 0 = no periodic full report */
+    uint64_t serial;                   /* unique per parsed model map (never reused within a process):
+                                        * per-point state of the data layer is keyed by it */
     size_t n_points;
     gw_tsl_point_map_t *points;        /* sorted by point name */
     gw_tsl_point_map_t **by_property;  /* sorted by property identifier */

@@ -30,6 +30,49 @@ bool gw_tsl_changed(const json_t *last, const json_t *now, double deadband)
     return !json_equal((json_t *)last, (json_t *)now);
 }
 
+bool gw_tsl_last_changed(const gw_tsl_last_t *last, const json_t *now, double deadband)
+{
+    if (last->kind == GW_TSL_LAST_NONE)
+        return true;
+    if (last->kind == GW_TSL_LAST_JSON)
+        return gw_tsl_changed(last->u.j, now, deadband);
+    if (!now)
+        return false;
+    if (!json_is_number(now))
+        return true;
+    double was = last->kind == GW_TSL_LAST_INT ? (double)last->u.i : last->u.f;
+    if (deadband > 0)
+        return fabs(json_number_value(now) - was) > deadband;
+    if (last->kind == GW_TSL_LAST_INT && json_is_integer(now))
+        return json_integer_value(now) != last->u.i;
+    return json_number_value(now) != was;
+}
+
+void gw_tsl_last_clear(gw_tsl_last_t *last)
+{
+    if (last->kind == GW_TSL_LAST_JSON)
+        json_decref(last->u.j);
+    last->kind = GW_TSL_LAST_NONE;
+    last->u.i = 0;
+}
+
+void gw_tsl_last_set(gw_tsl_last_t *last, json_t *now)
+{
+    if (last->kind == GW_TSL_LAST_JSON && last->u.j == now)
+        return;
+    gw_tsl_last_clear(last);
+    if (json_is_integer(now)) {
+        last->kind = GW_TSL_LAST_INT;
+        last->u.i = json_integer_value(now);
+    } else if (json_is_real(now)) {
+        last->kind = GW_TSL_LAST_REAL;
+        last->u.f = json_real_value(now);
+    } else if (now) {
+        last->kind = GW_TSL_LAST_JSON;
+        last->u.j = json_incref(now);
+    }
+}
+
 bool gw_tsl_full_report_due(int64_t period_ms, int64_t last_ms, int64_t now_ms)
 {
     if (period_ms <= 0)

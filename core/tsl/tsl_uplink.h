@@ -31,6 +31,33 @@ extern "C" {
 bool gw_tsl_changed(const json_t *last, const json_t *now, double deadband);
 
 /**
+ * The value last reported for one property, kept compactly: numbers inline
+ * (no JSON object, 16 bytes per property), anything else as a JSON reference.
+ * Zero-initialised = never reported. One per mapped point of a device in the
+ * data layer, so the memory of report-on-change does not grow with a hash
+ * table and a JSON number per point.
+ */
+typedef struct gw_tsl_last {
+    union {
+        json_int_t i;
+        double f;
+        json_t *j;
+    } u;
+    uint8_t kind;            /**< GW_TSL_LAST_* */
+} gw_tsl_last_t;
+
+enum { GW_TSL_LAST_NONE = 0, GW_TSL_LAST_INT, GW_TSL_LAST_REAL, GW_TSL_LAST_JSON };
+
+/** gw_tsl_changed() against a compact last value (same rules, same results). */
+bool gw_tsl_last_changed(const gw_tsl_last_t *last, const json_t *now, double deadband);
+
+/** Remembers @p now (borrowed: numbers are copied, other values referenced) in @p last. */
+void gw_tsl_last_set(gw_tsl_last_t *last, json_t *now);
+
+/** Forgets @p last (back to never reported). */
+void gw_tsl_last_clear(gw_tsl_last_t *last);
+
+/**
  * Periodic full report: true when @p period_ms > 0 and the last full report
  * (@p last_ms, -1 = never) is at least @p period_ms before @p now_ms, or the
  * clock went backwards. Use a monotonic clock.

@@ -28,9 +28,43 @@ static bool changed(const char *last, const char *now, double db)
 {
     json_t *a = last ? J(last) : NULL, *b = J(now);
     bool r = gw_tsl_changed(a, b, db);
+    /* the compact form the data layer keeps must decide exactly the same */
+    gw_tsl_last_t l = { 0 };
+    if (a)
+        gw_tsl_last_set(&l, a);
+    assert_int_equal(gw_tsl_last_changed(&l, b, db), r);
+    gw_tsl_last_clear(&l);
     json_decref(a);
     json_decref(b);
     return r;
+}
+
+static void test_last_compact(void **state)
+{
+    (void)state;
+    gw_tsl_last_t l = { 0 };
+    json_t *big = json_integer(9007199254740993LL), *real = json_real(20.25), *text = json_string("a");
+    assert_true(gw_tsl_last_changed(&l, big, 0)); /* never reported */
+    gw_tsl_last_set(&l, big);
+    assert_int_equal(l.kind, GW_TSL_LAST_INT);    /* numbers are held inline, no reference */
+    assert_int_equal(big->refcount, 1);
+    assert_false(gw_tsl_last_changed(&l, big, 0));
+    gw_tsl_last_set(&l, real);
+    assert_int_equal(l.kind, GW_TSL_LAST_REAL);
+    assert_false(gw_tsl_last_changed(&l, real, 0));
+    gw_tsl_last_set(&l, text);                    /* other values are referenced */
+    assert_int_equal(l.kind, GW_TSL_LAST_JSON);
+    assert_int_equal(text->refcount, 2);
+    gw_tsl_last_set(&l, text);                    /* the same again: no second reference */
+    assert_int_equal(text->refcount, 2);
+    assert_false(gw_tsl_last_changed(&l, NULL, 0));
+    gw_tsl_last_set(&l, big);                     /* a number again: the text is released */
+    assert_int_equal(text->refcount, 1);
+    gw_tsl_last_clear(&l);
+    assert_int_equal(l.kind, GW_TSL_LAST_NONE);
+    json_decref(big);
+    json_decref(real);
+    json_decref(text);
 }
 
 static void test_changed(void **state)
@@ -374,6 +408,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_changed),
+        cmocka_unit_test(test_last_compact),
         cmocka_unit_test(test_full_report),
         cmocka_unit_test(test_pack_basic),
         cmocka_unit_test(test_pack_split),
