@@ -127,8 +127,25 @@ struct gw_tsl_pack_dev {
 /* Idle blocks kept beyond those active in the last round before all idle ones are freed. */
 #define PACK_IDLE_KEEP 4096
 
+struct plan;
+struct dupset;
+
+/* Scratch of a flush, kept between flushes: no large allocation per flush in the steady state. */
+typedef struct pack_scratch {
+    struct plan *plan;
+    struct dupset *ds;
+    char *text;            /* rendered params of every message */
+    size_t text_cap;
+    size_t *ends;          /* message m is text[ends[m] .. ends[m+1]) */
+    size_t ends_cap;
+} pack_scratch_t;
+
+/* Scratch buffers larger than this are given back after the flush that needed them (a backlog). */
+#define PACK_SCRATCH_KEEP (1u << 20)
+
 struct gw_tsl_pack {
     size_t max_sub, max_props, max_events;
+    pack_scratch_t scr;
     gw_tsl_pack_dev_t **devs; /* this round's devices, insertion order */
     size_t n_devs, cap_devs;
     gw_tsl_pack_dev_t **table; /* every block, active or idle; open addressing, power-of-two size */
@@ -196,11 +213,14 @@ static void clear(gw_tsl_pack_t *p)
     p->pending = 0;
 }
 
+static void scratch_free(pack_scratch_t *scr);
+
 void gw_tsl_pack_free(gw_tsl_pack_t *p)
 {
     if (!p)
         return;
     drop_blocks(p); /* every block, queued or idle, is in the table */
+    scratch_free(&p->scr);
     free(p->devs);
     free(p->table);
     free(p);
@@ -378,16 +398,12 @@ typedef struct plan {
     pmsg_t *msgs;
     size_t n_msgs, cap_msgs;
     size_t *order;      /* chunk indices grouped by message, placement order kept */
+    size_t cap_order;
     size_t *start;      /* message m's chunks: order[start[m] .. start[m+1]) */
+    size_t cap_start;
+    size_t *fill;       /* counting-sort cursor per message */
+    size_t cap_fill;
 } plan_t;
-
-static void plan_free(plan_t *pl)
-{
-    free(pl->chunks);
-    free(pl->msgs);
-    free(pl->order);
-    free(pl->start);
-}
 
 /* Duplicate-identifier check inside a chunk: a stamped open-addressing set. */
 #define DUP_SLOTS 1024u /* > 4 x (200 properties + 20 events) */
@@ -398,6 +414,38 @@ typedef struct dupset {
     } slot[DUP_SLOTS];
     uint32_t stamp;
 } dupset_t;
+
+static void scratch_free(pack_scratch_t *scr)
+{
+    if (scr->plan) {
+        free(scr->plan->chunks);
+        free(scr->plan->msgs);
+        free(scr->plan->order);
+        free(scr->plan->start);
+        free(scr->plan->fill);
+        free(scr->plan);
+    }
+    free(scr->ds);
+    free(scr->text);
+    free(scr->ends);
+    memset(scr, 0, sizeof *scr);
+}
+
+/* Grows @p *v (elements of @p size) to hold @p n; false when memory is short. */
+static bool grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 16;
+    while (c < n)
+        c *= 2;
+    void *nv = realloc(*v, c * size);
+    if (!nv)
+        return false;
+    *v = nv;
+    *cap = c;
+    return true;
+}
 
 /* Adds @p it; false if an item of the same kind and identifier is already in the set. */
 static bool dup_add(dupset_t *ds, const item_t *it)
@@ -427,12 +475,15 @@ static bool msg_fits(const gw_tsl_pack_t *p, const pmsg_t *m, bool gw, const pch
  * a message after the one holding the device's previous chunk (so values of
  * one identifier keep their order). Returns false when memory is short.
  */
-static bool plan_build(const gw_tsl_pack_t *p, plan_t *pl)
+static plan_t *plan_build(gw_tsl_pack_t *p)
 {
-    memset(pl, 0, sizeof *pl);
-    dupset_t *ds = calloc(1, sizeof *ds);
-    if (!ds)
-        return false;
+    if (!p->scr.plan && !(p->scr.plan = calloc(1, sizeof *p->scr.plan)))
+        return NULL;
+    if (!p->scr.ds && !(p->scr.ds = calloc(1, sizeof *p->scr.ds)))
+        return NULL;
+    plan_t *pl = p->scr.plan;
+    dupset_t *ds = p->scr.ds;
+    pl->n_chunks = pl->n_msgs = 0;
     size_t first_open = 0;
     bool ok = true;
     for (size_t di = 0; di < p->n_devs && ok; di++) {
@@ -489,31 +540,25 @@ static bool plan_build(const gw_tsl_pack_t *p, plan_t *pl)
                 first_open++;
         }
     }
-    free(ds);
     /* group chunks by message (counting sort, stable) */
     if (ok) {
-        pl->start = calloc(pl->n_msgs + 1, sizeof *pl->start);
-        pl->order = malloc((pl->n_chunks ? pl->n_chunks : 1) * sizeof *pl->order);
-        ok = pl->start && pl->order;
+        ok = grow((void **)&pl->start, &pl->cap_start, pl->n_msgs + 1, sizeof *pl->start) &&
+             grow((void **)&pl->fill, &pl->cap_fill, pl->n_msgs + 1, sizeof *pl->fill) &&
+             grow((void **)&pl->order, &pl->cap_order, pl->n_chunks ? pl->n_chunks : 1, sizeof *pl->order);
     }
     if (ok) {
+        memset(pl->start, 0, (pl->n_msgs + 1) * sizeof *pl->start);
+        memset(pl->fill, 0, (pl->n_msgs + 1) * sizeof *pl->fill);
         for (size_t k = 0; k < pl->n_chunks; k++)
             pl->start[pl->chunks[k].msg + 1]++;
         for (size_t m = 0; m < pl->n_msgs; m++)
             pl->start[m + 1] += pl->start[m];
-        size_t *fill = calloc(pl->n_msgs + 1, sizeof *fill);
-        if (!(ok = fill != NULL))
-            goto out;
         for (size_t k = 0; k < pl->n_chunks; k++) {
             size_t m = pl->chunks[k].msg;
-            pl->order[pl->start[m] + fill[m]++] = k;
+            pl->order[pl->start[m] + pl->fill[m]++] = k;
         }
-        free(fill);
     }
-out:
-    if (!ok)
-        plan_free(pl);
-    return ok;
+    return ok ? pl : NULL;
 }
 
 /* ---- rendering as a JSON tree ---------------------------------------------- */
@@ -537,15 +582,15 @@ static bool chunk_entries(const pchunk_t *c, json_t *props, json_t *events)
 
 json_t *gw_tsl_pack_take(gw_tsl_pack_t *p)
 {
-    plan_t pl;
-    if (!plan_build(p, &pl))
+    const plan_t *pl = plan_build(p);
+    if (!pl)
         return NULL;
     json_t *out = json_array();
-    for (size_t m = 0; out && m < pl.n_msgs; m++) {
+    for (size_t m = 0; out && m < pl->n_msgs; m++) {
         json_t *params = json_object(), *props = json_object(), *events = json_object(), *subs = json_array();
         bool ok = params && props && events && subs;
-        for (size_t k = pl.start[m]; ok && k < pl.start[m + 1]; k++) {
-            const pchunk_t *c = &pl.chunks[pl.order[k]];
+        for (size_t k = pl->start[m]; ok && k < pl->start[m + 1]; k++) {
+            const pchunk_t *c = &pl->chunks[pl->order[k]];
             if (!c->dev->pk) {
                 ok = chunk_entries(c, props, events);
                 continue;
@@ -572,7 +617,6 @@ json_t *gw_tsl_pack_take(gw_tsl_pack_t *p)
             out = NULL;
         }
     }
-    plan_free(&pl);
     if (out)
         clear(p);
     return out;
@@ -695,19 +739,27 @@ static void sb_entries(sbuf_t *b, const pchunk_t *c, bool events)
 
 long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
 {
-    plan_t pl;
-    if (!plan_build(p, &pl))
+    const plan_t *pl = plan_build(p);
+    if (!pl)
         return -1;
-    sbuf_t b = { NULL, 0, 0, false };
+    /* The text and the message ends live in the pack between flushes; during the emits they
+     * are detached, so an emit that reaches this builder again cannot overwrite them. */
+    sbuf_t b = { p->scr.text, 0, p->scr.text_cap, false };
+    size_t *ends = p->scr.ends, ends_cap = p->scr.ends_cap;
+    p->scr.text = NULL;
+    p->scr.text_cap = 0;
+    p->scr.ends = NULL;
+    p->scr.ends_cap = 0;
     /* render everything first, so a shortage of memory leaves the queue intact */
-    size_t *ends = calloc(pl.n_msgs + 1, sizeof *ends);
-    if (!ends)
+    if (!grow((void **)&ends, &ends_cap, pl->n_msgs + 1, sizeof *ends))
         b.oom = true;
-    for (size_t m = 0; !b.oom && m < pl.n_msgs; m++) {
+    else
+        ends[0] = 0;
+    for (size_t m = 0; !b.oom && m < pl->n_msgs; m++) {
         const pchunk_t *gwc = NULL;
-        for (size_t k = pl.start[m]; k < pl.start[m + 1]; k++)
-            if (!pl.chunks[pl.order[k]].dev->pk)
-                gwc = &pl.chunks[pl.order[k]];
+        for (size_t k = pl->start[m]; k < pl->start[m + 1]; k++)
+            if (!pl->chunks[pl->order[k]].dev->pk)
+                gwc = &pl->chunks[pl->order[k]];
         SB_LIT(&b, "{\"properties\":{");
         if (gwc)
             sb_entries(&b, gwc, false);
@@ -716,8 +768,8 @@ long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
             sb_entries(&b, gwc, true);
         SB_LIT(&b, "}");
         bool first = true;
-        for (size_t k = pl.start[m]; k < pl.start[m + 1]; k++) {
-            const pchunk_t *c = &pl.chunks[pl.order[k]];
+        for (size_t k = pl->start[m]; k < pl->start[m + 1]; k++) {
+            const pchunk_t *c = &pl->chunks[pl->order[k]];
             if (!c->dev->pk)
                 continue;
             if (first)
@@ -743,13 +795,22 @@ long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
     }
     long n = -1;
     if (!b.oom) {
-        for (size_t m = 0; m < pl.n_msgs; m++)
+        for (size_t m = 0; m < pl->n_msgs; m++)
             emit(ctx, b.s + ends[m], ends[m + 1] - ends[m] - 1);
-        n = (long)pl.n_msgs;
+        n = (long)pl->n_msgs;
         clear(p);
     }
-    free(ends);
-    free(b.s);
-    plan_free(&pl);
+    if (!p->scr.text && b.cap <= PACK_SCRATCH_KEEP) {
+        p->scr.text = b.s;
+        p->scr.text_cap = b.cap;
+    } else {
+        free(b.s);
+    }
+    if (!p->scr.ends && ends_cap * sizeof *ends <= PACK_SCRATCH_KEEP) {
+        p->scr.ends = ends;
+        p->scr.ends_cap = ends_cap;
+    } else {
+        free(ends);
+    }
     return n;
 }
