@@ -113,6 +113,8 @@ struct gw_data {
     gw_list_t held;          /* data_dev_t with held data */
     gw_list_t calls;
     uint32_t next_id;
+    char *env_buf;           /* the Alink envelope of the post being published (uplink_send.c) */
+    size_t env_cap;
     bool connected;
     bool closing;
     void (*done)(void *);

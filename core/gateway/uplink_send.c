@@ -49,18 +49,38 @@ data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *
 {
     char id[16];
     data_next_id(d, id);
-    size_t cap = len + strlen(method) + 96;
-    char *buf = malloc(cap);
-    data_inflight_t *f = calloc(1, sizeof *f);
-    if (!buf || !f) {
-        free(buf);
-        free(f);
-        return NULL;
+    /* The envelope is built in a buffer the data layer keeps (gw_cloud_publish copies it):
+     * no large allocation per post. */
+    static const char p1[] = "{\"id\":\"", p2[] = "\",\"version\":\"1.0\",\"params\":",
+                      p3[] = ",\"sys\":{\"ack\":1},\"method\":\"", p4[] = "\"}";
+    size_t il = strlen(id), ml = strlen(method);
+    size_t n = sizeof p1 + il + sizeof p2 + len + sizeof p3 + ml + sizeof p4; /* ≥ the text + NUL */
+    if (n > d->env_cap) {
+        char *nb = realloc(d->env_buf, n);
+        if (!nb)
+            return NULL;
+        d->env_buf = nb;
+        d->env_cap = n;
     }
-    int n = snprintf(buf, cap, "{\"id\":\"%s\",\"version\":\"1.0\",\"params\":%.*s,\"sys\":{\"ack\":1},\"method\":\"%s\"}",
-                     id, (int)len, params, method);
-    int rc = gw_cloud_publish(d->deps.cloud, topic, buf, (size_t)n);
-    free(buf);
+    char *o = d->env_buf;
+#define PUT(s, l) (memcpy(o, s, l), o += (l))
+    PUT(p1, sizeof p1 - 1);
+    PUT(id, il);
+    PUT(p2, sizeof p2 - 1);
+    PUT(params, len);
+    PUT(p3, sizeof p3 - 1);
+    PUT(method, ml);
+    PUT(p4, sizeof p4 - 1);
+#undef PUT
+    data_inflight_t *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    int rc = gw_cloud_publish(d->deps.cloud, topic, d->env_buf, (size_t)(o - d->env_buf));
+    if (d->env_cap > (1u << 20)) { /* a huge one-off (a big custom message): do not keep it */
+        free(d->env_buf);
+        d->env_buf = NULL;
+        d->env_cap = 0;
+    }
     if (rc != LGW_OK) {
         free(f);
         return NULL;
