@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(void *) != 8 || sizeof(gw_hub_slot_t) == 32, "a slot is a name and a 24-byte lgw_value_t");
+
 /* ---- interned names ----------------------------------------------------- */
 
 typedef struct name_entry {

@@ -14,8 +14,8 @@
  *    Updating a point is one hash of the name, usually one strcmp, and a
  *    copy into the slot. A table holds at most GW_HUB_VALUES_MAX points.
  *
- * Memory per point: one slot (32 bytes on LP64) plus 4-5 bytes of index;
- * the name is shared. Loop thread only (not thread-safe), like the hub.
+ * Memory per point: one slot (32 bytes on LP64) plus 4.6 to 9 bytes of
+ * index (it is 1/2 to 7/8 full); the name is shared. Loop thread only (not thread-safe), like the hub.
  */
 #ifndef LINKGW_CORE_HUB_VALUES_H
 #define LINKGW_CORE_HUB_VALUES_H

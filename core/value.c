@@ -132,7 +132,9 @@ static int list_grow(lgw_value_t *v)
 {
     if (v->u.list.n < v->u.list.cap)
         return LGW_OK;
-    size_t cap = v->u.list.cap ? v->u.list.cap * 2 : 4;
+    if (v->u.list.cap > UINT32_MAX / 2)
+        return LGW_ENOMEM;
+    uint32_t cap = v->u.list.cap ? v->u.list.cap * 2 : 4;
     gw_vitem_t *items = realloc(v->u.list.items, cap * sizeof *items);
     if (!items)
         return LGW_ENOMEM;

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <linkgw/value.h>
 
 /** One member of a struct (name set) or element of an array (name NULL). */
@@ -30,7 +31,7 @@ struct lgw_value {
         } text;
         struct {
             gw_vitem_t *items;
-            size_t n, cap;
+            uint32_t n, cap;    /* 32 bits keep the union (and lgw_value_t, 24 bytes) as small as text */
         } list;             /* struct and array */
     } u;
 };
