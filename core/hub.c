@@ -16,7 +16,9 @@
 struct gw_hub_inst {
     lgw_instance_t *inst;
     gw_strmap_t devices;    /* device id -> gw_hub_device_t */
+    gw_hub_names_t names;   /* point names of the last values of its devices, interned */
     unsigned unknown_warned;
+    unsigned values_warned;
     gw_list_t link;         /* in hub->insts */
 };
 
@@ -193,7 +195,7 @@ static void device_free(gw_hub_device_t *dev)
     free(dev->device_id);
     free(dev->model);
     free(dev->firmware);
-    lgw_value_free(dev->values);
+    gw_hub_values_free(&dev->values);
     free(dev);
 }
 
@@ -247,6 +249,18 @@ void gw_hub_foreach(gw_hub_t *hub, bool (*fn)(const gw_hub_device_t *, void *), 
     }
 }
 
+const lgw_value_t *gw_hub_value(const gw_hub_device_t *dev, const char *name)
+{
+    return dev ? gw_hub_values_get(&dev->values, name) : NULL;
+}
+
+size_t gw_hub_value_count(const gw_hub_device_t *dev) { return dev ? gw_hub_values_count(&dev->values) : 0; }
+
+const lgw_value_t *gw_hub_value_at(const gw_hub_device_t *dev, size_t i, const char **name)
+{
+    return dev ? gw_hub_values_at(&dev->values, i, name) : NULL;
+}
+
 size_t gw_hub_device_count(gw_hub_t *hub)
 {
     size_t n = 0;
@@ -264,6 +278,7 @@ void gw_hub_instance_started(gw_hub_t *hub, lgw_instance_t *inst)
     }
     hi->inst = inst;
     gw_strmap_init(&hi->devices);
+    gw_hub_names_init(&hi->names);
     gw_list_push_back(&hub->insts, &hi->link);
     inst->hub = hi;
     NOTIFY(hub, instance_started, inst->name);
@@ -296,6 +311,7 @@ void gw_hub_instance_stopped(gw_hub_t *hub, lgw_instance_t *inst)
     gw_strmap_foreach(&hi->devices, offline_dev, hub);
     gw_strmap_foreach(&hi->devices, free_dev, NULL);
     gw_strmap_free(&hi->devices);
+    gw_hub_names_free(&hi->names);
     gw_list_remove(&hi->link);
     inst->hub = NULL;
     free(hi);
@@ -320,8 +336,10 @@ void gw_hub_device_added(gw_hub_t *hub, lgw_instance_t *inst, const char *id, co
         return;
     }
     dev = calloc(1, sizeof *dev);
+    if (dev)
+        gw_hub_values_init(&dev->values, &hi->names);
     if (!dev || !(dev->device_id = strdup(id)) || !(dev->model = strdup(model)) ||
-        !(dev->values = lgw_value_new_struct()) || gw_strmap_put(&hi->devices, dev->device_id, dev) != 0) {
+        gw_strmap_put(&hi->devices, dev->device_id, dev) != 0) {
         if (dev)
             device_free(dev);
         GW_ERROR(inst->log_comp, "out of memory adding device '%s'", id);
@@ -378,10 +396,19 @@ void gw_hub_report(gw_hub_t *hub, lgw_instance_t *inst, const lgw_report_t *r)
         NOTIFY(hub, event, dev, r);
         return;
     }
-    for (size_t i = 0; i < gw_report_count(r); i++) {
+    size_t n = gw_report_count(r);
+    if (gw_hub_values_count(&dev->values) == 0)
+        gw_hub_values_reserve(&dev->values, n); /* the first report usually names every point: fit it exactly */
+    for (size_t i = 0; i < n; i++) {
         const char *name;
         const lgw_value_t *v = gw_report_at(r, i, &name);
-        gw_value_struct_put_copy(dev->values, name, v);
+        int rc = gw_hub_values_put(&dev->values, name, v);
+        if (rc != LGW_OK && inst->hub->values_warned < UNKNOWN_WARN_LIMIT) {
+            inst->hub->values_warned++;
+            GW_WARN(inst->log_comp, "device '%s': last value of '%s' not kept (%s)%s", dev->device_id, name,
+                    rc == LGW_ERANGE ? "too many points" : "out of memory",
+                    inst->hub->values_warned == UNKNOWN_WARN_LIMIT ? " (further such warnings suppressed)" : "");
+        }
     }
     NOTIFY(hub, properties, dev, r);
 }
@@ -483,7 +510,7 @@ void gw_hub_read(gw_hub_t *hub, const char *instance, const char *device_id, con
         const char *n;
         if (lgw_value_get_text(lgw_value_array_at(names, i), &n, NULL) != LGW_OK)
             continue;
-        const lgw_value_t *v = lgw_value_struct_get(dev->values, n);
+        const lgw_value_t *v = gw_hub_values_get(&dev->values, n);
         if (v)
             lgw_request_add_output(req, n, lgw_value_copy(v));
     }

@@ -5,7 +5,8 @@
  * Uplink: every device event and report of every instance arrives here (from
  * the cross-thread queue). The hub keeps the LocalDevList — one
  * gw_hub_device_t per (instance, device id) with its model, online state,
- * last-seen time, firmware and last values — and calls each registered
+ * last-seen time, firmware and last values (hub_values.h: names interned per
+ * instance, values inline, found by hash) — and calls each registered
  * consumer. With no consumer registered, a built-in one logs at info what
  * would be forwarded (device, point, value as JSON).
  *
@@ -25,6 +26,7 @@
 #include <linkgw/host.h>
 
 #include "host.h"
+#include "hub_values.h"
 
 /** A device in the LocalDevList (read-only for consumers). */
 typedef struct gw_hub_device {
@@ -35,7 +37,7 @@ typedef struct gw_hub_device {
     char *firmware;         /* NULL until reported */
     bool online;
     int64_t last_seen_ms;   /* UTC ms of the last report / online change */
-    lgw_value_t *values;    /* struct: last value of each point */
+    gw_hub_values_t values; /* last value of each point: read with gw_hub_value*() below */
     void *consumer_data;    /* free slot for the (single) cloud consumer: the data layer caches its record here */
 } gw_hub_device_t;
 
@@ -77,6 +79,18 @@ void gw_hub_set_consumer(gw_hub_t *hub, const gw_hub_consumer_t *c, void *data);
 const gw_hub_device_t *gw_hub_find(gw_hub_t *hub, const char *instance, const char *device_id);
 /** Calls @p fn for every device (of every running instance); stops when @p fn returns false. */
 void gw_hub_foreach(gw_hub_t *hub, bool (*fn)(const gw_hub_device_t *dev, void *data), void *data);
+/**
+ * The last reported value of point @p name of @p dev, or NULL. Borrowed:
+ * valid until the device's next property report or its removal.
+ */
+const lgw_value_t *gw_hub_value(const gw_hub_device_t *dev, const char *name);
+/** Number of points @p dev has reported values for. */
+size_t gw_hub_value_count(const gw_hub_device_t *dev);
+/**
+ * Point @p i of @p dev (0 … count-1, in first-report order) and its name
+ * (to @p *name, may be NULL), or NULL past the end. Borrowed like gw_hub_value().
+ */
+const lgw_value_t *gw_hub_value_at(const gw_hub_device_t *dev, size_t i, const char **name);
 /** Number of devices known. */
 size_t gw_hub_device_count(gw_hub_t *hub);
 /** The running instance named @p name, or NULL. */

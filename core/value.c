@@ -132,7 +132,9 @@ static int list_grow(lgw_value_t *v)
 {
     if (v->u.list.n < v->u.list.cap)
         return LGW_OK;
-    size_t cap = v->u.list.cap ? v->u.list.cap * 2 : 4;
+    if (v->u.list.cap > UINT32_MAX / 2)
+        return LGW_ENOMEM;
+    uint32_t cap = v->u.list.cap ? v->u.list.cap * 2 : 4;
     gw_vitem_t *items = realloc(v->u.list.items, cap * sizeof *items);
     if (!items)
         return LGW_ENOMEM;
@@ -231,28 +233,40 @@ static bool is_scalar(lgw_type_t t)
     return t != LGW_TYPE_TEXT && t != LGW_TYPE_STRUCT && t != LGW_TYPE_ARRAY;
 }
 
-int gw_value_struct_put_copy(lgw_value_t *s, const char *name, const lgw_value_t *src)
+int gw_value_set_copy(lgw_value_t *dst, const lgw_value_t *src)
 {
-    if (!s || !name || !src)
+    if (!dst || !src)
         return LGW_EINVAL;
-    if (s->type != LGW_TYPE_STRUCT)
-        return LGW_ETYPE;
-    gw_vitem_t *it = struct_find(s, name);
-    if (it && is_scalar(it->value->type) && is_scalar(src->type)) {
-        it->value->type = src->type;
-        it->value->u = src->u;
+    if (is_scalar(src->type)) {
+        gw_value_clear(dst);
+        dst->type = src->type;
+        dst->u = src->u;
         return LGW_OK;
     }
-    if (it && it->value->type == LGW_TYPE_TEXT && src->type == LGW_TYPE_TEXT &&
-        it->value->u.text.len >= src->u.text.len) {
-        memcpy(it->value->u.text.s, src->u.text.s, src->u.text.len + 1);
-        it->value->u.text.len = src->u.text.len;
+    if (src->type == LGW_TYPE_TEXT) {
+        size_t len = src->u.text.len;
+        if (dst->type == LGW_TYPE_TEXT && dst->u.text.len >= len) {
+            memmove(dst->u.text.s, src->u.text.s, len); /* same length or shorter: reuse the buffer */
+        } else {
+            char *s = malloc(len + 1);
+            if (!s)
+                return LGW_ENOMEM;
+            memcpy(s, src->u.text.s, len);
+            gw_value_clear(dst);
+            dst->type = LGW_TYPE_TEXT;
+            dst->u.text.s = s;
+        }
+        dst->u.text.s[len] = '\0';
+        dst->u.text.len = len;
         return LGW_OK;
     }
-    lgw_value_t *c = lgw_value_copy(src);
+    lgw_value_t *c = lgw_value_copy(src); /* struct or array: build the copy, then move its content */
     if (!c)
         return LGW_ENOMEM;
-    return lgw_value_struct_set(s, name, c);
+    gw_value_clear(dst);
+    *dst = *c;
+    free(c);
+    return LGW_OK;
 }
 
 bool gw_value_equal(const lgw_value_t *a, const lgw_value_t *b)

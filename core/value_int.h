@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <linkgw/value.h>
 
 /** One member of a struct (name set) or element of an array (name NULL). */
@@ -30,7 +31,7 @@ struct lgw_value {
         } text;
         struct {
             gw_vitem_t *items;
-            size_t n, cap;
+            uint32_t n, cap;    /* 32 bits keep the union (and lgw_value_t, 24 bytes) as small as text */
         } list;             /* struct and array */
     } u;
 };
@@ -39,11 +40,13 @@ struct lgw_value {
 void gw_value_clear(lgw_value_t *v);
 
 /**
- * Sets member @p name of struct @p s to a copy of @p src, reusing the
- * existing member's storage when both are scalars (no allocation in the
- * common "update the last value" case). Returns LGW_OK or LGW_ENOMEM/ETYPE.
+ * Replaces what @p dst holds (a value whose content it owns, or an all-zero
+ * lgw_value_t) by a deep copy of @p src, in place: scalars need no
+ * allocation, text reuses @p dst's buffer when the new text is not longer.
+ * Used by the hub's last values, which keep lgw_value_t inline. Returns
+ * LGW_OK, LGW_EINVAL (NULL) or LGW_ENOMEM (then @p dst is unchanged).
  */
-int gw_value_struct_put_copy(lgw_value_t *s, const char *name, const lgw_value_t *src);
+int gw_value_set_copy(lgw_value_t *dst, const lgw_value_t *src);
 
 /** True when @p a and @p b have the same type and content. */
 bool gw_value_equal(const lgw_value_t *a, const lgw_value_t *b);

@@ -237,14 +237,14 @@ static void on_state(gw_cloud_t *c, gw_cloud_state_t state, void *data)
 static void refresh_from_hub(gw_data_t *d, data_dev_t *dev)
 {
     const gw_hub_device_t *hd = gw_hub_find(d->deps.hub, dev->instance, dev->device_id);
-    if (!hd || !hd->values || !lgw_value_struct_at(hd->values, 0, NULL))
+    if (!hd || gw_hub_value_count(hd) == 0)
         return;
     lgw_report_t *r = lgw_report_new(hd->inst, hd->device_id);
     if (!r)
         return;
     const char *name;
     const lgw_value_t *v;
-    for (size_t i = 0; (v = lgw_value_struct_at(hd->values, i, &name)) != NULL; i++)
+    for (size_t i = 0; (v = gw_hub_value_at(hd, i, &name)) != NULL; i++)
         lgw_report_add_value(r, name, lgw_value_copy(v));
     if (hd->last_seen_ms > 0)
         lgw_report_set_time(r, hd->last_seen_ms);

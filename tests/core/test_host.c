@@ -283,10 +283,10 @@ static void test_thread_reports(void **state)
     const gw_hub_device_t *dev = gw_hub_find(t.host.hub, "thr", "dev0");
     assert_non_null(dev);
     int64_t seq;
-    assert_int_equal(lgw_value_get_int(lgw_value_struct_get(dev->values, "seq"), &seq), LGW_OK);
+    assert_int_equal(lgw_value_get_int(gw_hub_value(dev, "seq"), &seq), LGW_OK);
     assert_int_equal(seq, 5000);
     const char *note;
-    assert_int_equal(lgw_value_get_text(lgw_value_struct_get(dev->values, "note"), &note, NULL), LGW_OK);
+    assert_int_equal(lgw_value_get_text(gw_hub_value(dev, "note"), &note, NULL), LGW_OK);
     assert_string_equal(note, "from a thread");
 
     /* a report still held by the plugin when the instance stops is refused */

@@ -132,7 +132,7 @@ static void test_devlist_and_write(void **state)
 static bool got_n(void *arg)
 {
     const gw_hub_device_t *d = arg;
-    return lgw_value_struct_get(d->values, "n") != NULL;
+    return gw_hub_value(d, "n") != NULL;
 }
 
 static void test_read_from_last_values_and_remove(void **state)

@@ -240,7 +240,7 @@ void sh_stop(sh_t *s, lgw_instance_t *inst)
 const lgw_value_t *sh_value(sh_t *s, const char *instance, const char *id, const char *point)
 {
     const gw_hub_device_t *dev = gw_hub_find(s->host.hub, instance, id);
-    return dev ? lgw_value_struct_get(dev->values, point) : NULL;
+    return gw_hub_value(dev, point);
 }
 
 double sh_number(sh_t *s, const char *instance, const char *id, const char *point)

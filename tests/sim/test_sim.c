@@ -405,7 +405,7 @@ static bool props_at_least(sh_t *s, void *arg)
 /* Counts the devices the hub holds a `power` value for. */
 static bool count_powered(const gw_hub_device_t *dev, void *arg)
 {
-    if (lgw_value_struct_get(dev->values, "power"))
+    if (gw_hub_value(dev, "power"))
         ++*(size_t *)arg;
     return true;
 }
