@@ -2,7 +2,9 @@
  * bench_modbus_gateway: the Modbus data path end to end, simulator →
  * linkgw → broker, beside a bare libmodbus polling loop against the same
  * simulator in the same run (issue 7, item 9). Prints numbers; asserts only
- * that values arrived (exit 1 when a phase delivered nothing).
+ * that values arrived and the daemon stopped cleanly (exit 1 when a phase
+ * delivered nothing or linkgw's exit status on SIGTERM was not 0, which under
+ * the sanitizer build includes leaks).
  *
  *   bench_modbus_gateway [SLAVES[,SLAVES…]] [SECONDS] [WARMUP] [bus|buses|both] [plain|tls|both]
  *                        defaults: 10,50  10  3  both  plain
@@ -869,7 +871,8 @@ int main(int argc, char **argv)
         bool tls = modes[m];
         if (!(has_one && one_bus)) { /* the floor needs a run of its own */
             run_one(1, false, tls, true, false, secs, warmup, bin, plugin_dir, &R[nr]);
-            failed += !R[nr++].gw_ok;
+            failed += !R[nr].gw_ok || R[nr].exit_status != 0;
+            nr++;
         }
         for (int i = 0; i < n; i++) {
             int first = nr;
@@ -883,7 +886,7 @@ int main(int argc, char **argv)
             for (int k = first; k < nr; k++) {
                 if (k != bare_row[i])
                     copy_bare(&R[k], &R[bare_row[i]]);
-                failed += !R[k].bare_ok || !R[k].gw_ok;
+                failed += !R[k].bare_ok || !R[k].gw_ok || R[k].exit_status != 0;
             }
         }
     }
