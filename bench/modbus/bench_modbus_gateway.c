@@ -2,10 +2,12 @@
  * bench_modbus_gateway: the Modbus data path end to end, simulator →
  * linkgw → broker, beside a bare libmodbus polling loop against the same
  * simulator in the same run (issue 7, item 9). Prints numbers; asserts only
- * that values arrived (exit 1 when a phase delivered nothing).
+ * that values arrived and the daemon stopped cleanly (exit 1 when a phase
+ * delivered nothing or linkgw's exit status on SIGTERM was not 0, which under
+ * the sanitizer build includes leaks).
  *
- *   bench_modbus_gateway [SLAVES[,SLAVES…]] [SECONDS] [WARMUP] [bus|buses|both]
- *                        defaults: 10,50  10  3  both
+ *   bench_modbus_gateway [SLAVES[,SLAVES…]] [SECONDS] [WARMUP] [bus|buses|both] [plain|tls|both]
+ *                        defaults: 10,50  10  3  both  plain
  *
  * Two layouts of the same N slaves, as sites have them: "bus" = one Modbus
  * TCP endpoint with N unit ids (a TCP→RTU gateway or a daisy chain): one
@@ -43,6 +45,24 @@
  *     the table says so (acked < polled) instead of hiding it. Where the
  *     daemon's resident memory is (anonymous vs library pages, the biggest
  *     mappings, PSS) is printed so the RSS figure can be read.
+ *
+ * The cloud link (fifth argument): "plain" = MQTT over TCP (cloud.tls =
+ * false, as the first versions of this bench ran), "tls" = what a
+ * production gateway runs: the broker gets a TLS listener with a throw-away
+ * CA and server certificate (tools/alink-emu/gen-test-ca.sh through
+ * emu_broker_start), the daemon connects to it with cloud.tls = true,
+ * cloud.ca_file = that CA and verification on; "both" runs every row in both
+ * modes. An SSL_CTX costs the daemon more library pages than an HMAC alone,
+ * so the plain figure is the flattering one.
+ *
+ * The memory floor: per cloud-link mode, the same daemon and configuration
+ * with 1 slave on one bus (100 points), measured like every other row (after
+ * the warm-up, at the end of the window; the 1-slave bus row itself when the
+ * slave list has 1 and the layout includes "bus", else an extra run first).
+ * Its RSS is mostly code pages of the executable and the libraries (OpenSSL,
+ * libc, SQLite, …) that any configuration has, so a second table prints,
+ * for every other row, the RSS and RssAnon above the floor and the bytes per
+ * point above it: (RSS_N - RSS_floor) / (N×100 - 100).
  *
  * The targets printed beside the figures: ≤ 3 µs of daemon CPU per value and
  * ≤ 10 MB RSS at 50 slaves × 100 registers every 100 ms.
@@ -249,6 +269,7 @@ static int bare_main(int port, int slaves, int secs)
 typedef struct bench {
     int slaves, secs, warmup;
     bool per_device; /* one instance (TCP connection, worker) per slave instead of one bus for all */
+    bool tls;        /* cloud link over TLS with the broker's throw-away CA, verification on */
     char dir[64];   /* daemon: linkgw.conf, conf.d/, models/, state/, linkgw.log */
     char sock[100]; /* control socket (fits sun_path) */
     emu_broker_t b;
@@ -328,7 +349,8 @@ static int start_broker(bench_t *B)
                             "nodeType", "sub", "dynamicRegistration", 1, "tsl", bench_tsl(), "devices", devices);
     char *text = reg ? json_dumps(reg, JSON_INDENT(1)) : NULL;
     json_decref(reg);
-    int rc = text ? emu_broker_start(&B->b, text, false) : -1;
+    /* with tls the harness generates a throw-away CA + server certificate and opens a TLS listener too */
+    int rc = text ? emu_broker_start(&B->b, text, B->tls) : -1;
     free(text);
     return rc;
 }
@@ -380,13 +402,20 @@ static int write_gateway_files(bench_t *B, const char *plugin_dir)
     mkdir(path, 0700);
     snprintf(B->sock, sizeof B->sock, "%s/state/linkgw.sock", B->dir);
 
+    /* tls: the broker's TLS port, its CA, the server certificate verified (its SAN has 127.0.0.1) */
+    char link[400];
+    if (B->tls)
+        snprintf(link, sizeof link, "port = %d; tls = true; ca_file = \"%s\"; verify = true;", B->b.tls_port,
+                 B->b.cafile);
+    else
+        snprintf(link, sizeof link, "port = %d; tls = false;", B->b.port);
     char *text = NULL;
     if (asprintf(&text,
                  "log_level = \"info\";\nconf_dir = \"conf.d\";\nstate_dir = \"state\";\nplugin_dir = \"%s\";\n"
-                 "cloud = { host = \"127.0.0.1\"; port = %d; tls = false; product_key = \"" GW_PK "\";\n"
+                 "cloud = { host = \"127.0.0.1\"; %s product_key = \"" GW_PK "\";\n"
                  "          device_name = \"" GW_DN "\"; device_secret = \"" GW_DS "\"; keepalive = 60; };\n"
                  "tsl = { models_dir = \"models\"; };\n",
-                 plugin_dir, B->b.port) < 0)
+                 plugin_dir, link) < 0)
         return -1;
     snprintf(path, sizeof path, "%s/linkgw.conf", B->dir);
     int rc = write_text(path, text);
@@ -462,6 +491,8 @@ static long long st_num(json_t *st, const char *group, const char *key)
 typedef struct result {
     int slaves;
     bool per_device;
+    bool tls;    /* cloud link over TLS */
+    bool floor;  /* an extra 1-slave run only for the memory floor (no bare loop) */
     bool bare_ok, gw_ok;
     /* bare loop */
     double bare_vps, bare_us, bare_changed;
@@ -658,18 +689,30 @@ static void cleanup(bench_t *B, result_t *R)
         printf("  kept %s\n", B->dir);
 }
 
-/* One slave count in one layout, with fresh processes; the bare loop only when @p bare. */
-static void run_one(int slaves, bool per_device, bool bare, int secs, int warmup, const char *bin,
-                    const char *plugin_dir, result_t *R)
+static const char *link_name(bool tls)
 {
-    bench_t B = {.slaves = slaves, .secs = secs, .warmup = warmup, .per_device = per_device};
+    return tls ? "TLS" : "plain";
+}
+
+/*
+ * One slave count in one layout and cloud-link mode, with fresh processes;
+ * the bare loop only when @p bare. @p floor marks the extra 1-slave run that
+ * only provides the memory floor.
+ */
+static void run_one(int slaves, bool per_device, bool tls, bool floor, bool bare, int secs, int warmup,
+                    const char *bin, const char *plugin_dir, result_t *R)
+{
+    bench_t B = {.slaves = slaves, .secs = secs, .warmup = warmup, .per_device = per_device, .tls = tls};
     memset(R, 0, sizeof *R);
     R->slaves = slaves;
     R->per_device = per_device;
-    printf("%d slaves × %d INT16 holding registers every %d ms (%d values/s offered), %s\n", slaves, REGS, PERIOD_MS,
-           slaves * REGS * 1000 / PERIOD_MS,
+    R->tls = tls;
+    R->floor = floor;
+    printf("%s%d slaves × %d INT16 holding registers every %d ms (%d values/s offered), %s; cloud link %s\n",
+           floor ? "memory floor: " : "", slaves, REGS, PERIOD_MS, slaves * REGS * 1000 / PERIOD_MS,
            per_device ? "one Modbus TCP instance per slave (N connections, N bus workers)"
-                      : "one Modbus TCP instance with N unit ids (one connection, one bus worker)");
+                      : "one Modbus TCP instance with N unit ids (one connection, one bus worker)",
+           tls ? "TLS (cloud.tls = true, throw-away CA, verify = true)" : "plain TCP (cloud.tls = false)");
     snprintf(B.dir, sizeof B.dir, "/tmp/mbbench-XXXXXX");
     if (!mkdtemp(B.dir)) {
         B.dir[0] = 0;
@@ -686,28 +729,89 @@ static void run_one(int slaves, bool per_device, bool bare, int secs, int warmup
     cleanup(&B, R);
 }
 
+/* The bare loop's figures of @p src (run once per slave count) into @p dst. */
+static void copy_bare(result_t *dst, const result_t *src)
+{
+    dst->bare_ok = src->bare_ok;
+    dst->bare_vps = src->bare_vps;
+    dst->bare_us = src->bare_us;
+    dst->bare_changed = src->bare_changed;
+    dst->bare_hwm = src->bare_hwm;
+    dst->bare_rss = src->bare_rss;
+    dst->bare_errors = src->bare_errors;
+}
+
 static const char *layout_name(const result_t *r)
 {
     return r->slaves == 1 ? "1 bus" : r->per_device ? "N buses" : "1 bus, N units";
 }
 
+/* The memory floor of cloud-link mode @p tls: its successful 1-slave one-bus row, or NULL. */
+static const result_t *find_floor(const result_t *R, int n, bool tls)
+{
+    for (int i = 0; i < n; i++)
+        if (R[i].slaves == 1 && !R[i].per_device && R[i].tls == tls && R[i].gw_ok)
+            return &R[i];
+    return NULL;
+}
+
 static void print_table(const result_t *R, int n)
 {
-    printf("\n| slaves × 100 regs / 100 ms | layout | offered values/s | bare loop values/s | bare µs/value | "
+    printf("\n| slaves × 100 regs / 100 ms | layout | cloud link | offered values/s | bare loop values/s | bare µs/value | "
            "linkgw polled values/s | acked values/s | linkgw µs CPU/value | linkgw RSS (peak) | targets |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < n; i++) {
         const result_t *r = &R[i];
+        char bare_vps[32] = "—", bare_us[32] = "—";
+        if (r->bare_ok) {
+            snprintf(bare_vps, sizeof bare_vps, "%.0f", r->bare_vps);
+            snprintf(bare_us, sizeof bare_us, "%.2f", r->bare_us);
+        } else if (!r->floor)
+            snprintf(bare_vps, sizeof bare_vps, "failed");
         if (!r->gw_ok) {
-            printf("| %d | %s | %d | %s | %s | failed | failed | — | — | ≤ %.0f µs, ≤ %.0f MB |\n", r->slaves,
-                   layout_name(r), r->slaves * REGS * 1000 / PERIOD_MS, r->bare_ok ? "ok" : "failed", "—", TARGET_US, TARGET_MB);
+            printf("| %d%s | %s | %s | %d | %s | %s | failed | failed | — | — | ≤ %.0f µs, ≤ %.0f MB |\n", r->slaves,
+                   r->floor ? " (floor)" : "", layout_name(r), link_name(r->tls), r->slaves * REGS * 1000 / PERIOD_MS,
+                   bare_vps, bare_us, TARGET_US, TARGET_MB);
             continue;
         }
         bool cpu_ok = r->us_polled <= TARGET_US, mem_ok = r->hwm <= TARGET_MB * 1000;
-        printf("| %d | %s | %d | %.0f | %.2f | %.0f | %.0f%s | %.2f %s | %.1f MB (%.1f MB) %s | ≤ %.0f µs, ≤ %.0f MB |\n",
-               r->slaves, layout_name(r), r->slaves * REGS * 1000 / PERIOD_MS, r->bare_vps, r->bare_us, r->polled_vps, r->acked_vps,
+        printf("| %d%s | %s | %s | %d | %s | %s | %.0f | %.0f%s | %.2f %s | %.1f MB (%.1f MB) %s | ≤ %.0f µs, ≤ %.0f MB |\n",
+               r->slaves, r->floor ? " (floor)" : "", layout_name(r), link_name(r->tls),
+               r->slaves * REGS * 1000 / PERIOD_MS, bare_vps, bare_us, r->polled_vps, r->acked_vps,
                r->acked_vps < 0.95 * r->polled_vps ? " (platform-bound)" : "", r->us_polled, cpu_ok ? "✓" : "✗",
                r->rss / 1000.0, r->hwm / 1000.0, mem_ok ? "✓" : "✗", TARGET_US, TARGET_MB);
+    }
+}
+
+/*
+ * The second table: every row's RSS, RssAnon and RssFile, and, against the
+ * floor of its cloud-link mode, the RSS and RssAnon above it in total and in
+ * bytes per point beyond the floor's 100 (kB as /proc counts them, 1024 B).
+ */
+static void print_floor_table(const result_t *R, int n)
+{
+    printf("\nMemory above the floor (floor = the same daemon and configuration with 1 slave, %d points, same cloud link; "
+           "per point = (RSS_N - RSS_floor) / (N×%d - %d)):\n",
+           REGS, REGS, REGS);
+    printf("| slaves × 100 regs | layout | cloud link | points | RSS | RssAnon | RssFile | RSS above floor | "
+           "RSS per point above floor | RssAnon above floor | RssAnon per point above floor |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (int i = 0; i < n; i++) {
+        const result_t *r = &R[i], *f = find_floor(R, n, r->tls);
+        if (!r->gw_ok)
+            continue;
+        int points = r->slaves * REGS;
+        printf("| %d | %s | %s | %d | %ld kB | %ld kB | %ld kB |", r->slaves, layout_name(r), link_name(r->tls), points,
+               r->rss, r->rss_anon, r->rss_file);
+        if (r == f)
+            printf(" (the floor) | — | — | — |\n");
+        else if (!f || points <= REGS)
+            printf(" — (no floor) | — | — | — |\n");
+        else {
+            long d = r->rss - f->rss, da = r->rss_anon - f->rss_anon;
+            int dp = points - REGS;
+            printf(" %+ld kB | %.0f B | %+ld kB | %.0f B |\n", d, d * 1024.0 / dp, da, da * 1024.0 / dp);
+        }
     }
 }
 
@@ -719,23 +823,33 @@ int main(int argc, char **argv)
     int secs = argc > 2 ? atoi(argv[2]) : 10;
     int warmup = argc > 3 ? atoi(argv[3]) : 3;
     const char *layout = argc > 4 ? argv[4] : "both";
+    const char *link = argc > 5 ? argv[5] : "plain";
     bool one_bus = !strcmp(layout, "bus") || !strcmp(layout, "both");
     bool buses = !strcmp(layout, "buses") || !strcmp(layout, "both");
+    bool modes[2] = {false, false}; /* cloud-link modes in run order: false = plain, true = TLS */
+    int n_modes = 0;
+    if (!strcmp(link, "plain") || !strcmp(link, "both"))
+        modes[n_modes++] = false;
+    if (!strcmp(link, "tls") || !strcmp(link, "both"))
+        modes[n_modes++] = true;
     int counts[16], n = 0;
+    bool has_one = false; /* the 1-slave bus row doubles as the floor */
     char *copy = strdup(list), *save = NULL;
-    bool bad = !copy || argc > 5 || !(one_bus || buses);
+    bool bad = !copy || argc > 6 || !(one_bus || buses) || n_modes == 0;
     for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !bad; tok = strtok_r(NULL, ",", &save)) {
         char *end;
         long v = strtol(tok, &end, 10);
         if (*end || v < 1 || v > MAX_SLAVES || n == 16)
             bad = true;
-        else
+        else {
             counts[n++] = (int)v;
+            has_one |= v == 1;
+        }
     }
     free(copy);
     if (bad || n == 0 || secs < 1 || secs > 600 || warmup < 0 || warmup > 600) {
         fprintf(stderr, "usage: bench_modbus_gateway [SLAVES[,SLAVES…] (1..%d, default 10,50)] [SECONDS 1..600, default 10]"
-                        " [WARMUP 0..600, default 3] [bus|buses|both, default both]\n",
+                        " [WARMUP 0..600, default 3] [bus|buses|both, default both] [plain|tls|both, default plain]\n",
                 MAX_SLAVES);
         return 2;
     }
@@ -746,30 +860,40 @@ int main(int argc, char **argv)
     const char *bin = getenv("LINKGW_BIN"), *plugin_dir = getenv("LINKGW_TEST_PLUGIN_DIR");
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    printf("bench_modbus_gateway: %s, plugins %s, simulator %s; window %d s, warm-up %d s\n", bin, plugin_dir,
-           getenv("MODBUS_SIM"), secs, warmup);
-    result_t R[32];
-    int failed = 0, nr = 0;
-    for (int i = 0; i < n; i++) {
-        int first = nr;
-        if (one_bus)
-            run_one(counts[i], false, true, secs, warmup, bin, plugin_dir, &R[nr++]);
-        if (buses && (counts[i] > 1 || !one_bus)) { /* one slave: both layouts are the same */
-            run_one(counts[i], true, !one_bus, secs, warmup, bin, plugin_dir, &R[nr]);
-            if (one_bus) { /* the bare loop ran once for this slave count */
-                result_t *r = &R[nr], *b = &R[first];
-                r->bare_ok = b->bare_ok;
-                r->bare_vps = b->bare_vps;
-                r->bare_us = b->bare_us;
-            }
+    printf("bench_modbus_gateway: %s, plugins %s, simulator %s; window %d s, warm-up %d s; cloud link %s\n", bin,
+           plugin_dir, getenv("MODBUS_SIM"), secs, warmup,
+           n_modes == 2 ? "plain TCP, then TLS (verify on, throw-away CA)"
+           : modes[0]   ? "TLS (cloud.tls = true, verify on, throw-away CA)"
+                        : "plain TCP (cloud.tls = false)");
+    result_t R[2 * (16 * 2 + 1)];
+    int failed = 0, nr = 0, bare_row[16];
+    for (int m = 0; m < n_modes; m++) {
+        bool tls = modes[m];
+        if (!(has_one && one_bus)) { /* the floor needs a run of its own */
+            run_one(1, false, tls, true, false, secs, warmup, bin, plugin_dir, &R[nr]);
+            failed += !R[nr].gw_ok || R[nr].exit_status != 0;
             nr++;
         }
-        for (int k = first; k < nr; k++)
-            failed += !R[k].bare_ok || !R[k].gw_ok;
+        for (int i = 0; i < n; i++) {
+            int first = nr;
+            bool bare = m == 0; /* the bare loop has no cloud link: once per slave count */
+            if (one_bus)
+                run_one(counts[i], false, tls, false, bare, secs, warmup, bin, plugin_dir, &R[nr++]);
+            if (buses && (counts[i] > 1 || !one_bus)) /* one slave: both layouts are the same */
+                run_one(counts[i], true, tls, false, bare && !one_bus, secs, warmup, bin, plugin_dir, &R[nr++]);
+            if (bare)
+                bare_row[i] = first;
+            for (int k = first; k < nr; k++) {
+                if (k != bare_row[i])
+                    copy_bare(&R[k], &R[bare_row[i]]);
+                failed += !R[k].bare_ok || !R[k].gw_ok || R[k].exit_status != 0;
+            }
+        }
     }
     print_table(R, nr);
     printf("CPU per value = daemon utime+stime in the window / values the Modbus plugin reported in it; RSS = daemon "
            "VmRSS at the end of the window (peak VmHWM). Targets: ≤ %.0f µs/value and ≤ %.0f MB at 50 × 100.\n",
            TARGET_US, TARGET_MB);
+    print_floor_table(R, nr);
     return failed ? 1 : 0;
 }
