@@ -93,11 +93,9 @@ int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now
 
 /* ---- pack/post builder ---------------------------------------------------- */
 
-#define ITEM_ID_INLINE 24
-
+/* A queued value: 32 bytes. */
 typedef struct item {
-    char *long_id;      /* identifiers of ITEM_ID_INLINE bytes or more; else NULL and id_buf */
-    char id_buf[ITEM_ID_INLINE];
+    const char *id;     /* interned in the pack (pack_ids_t): equal identifiers, equal pointers */
     json_t *value;
     int64_t time_ms;
     uint32_t hash;      /* of id, for the duplicate check when chunking */
@@ -107,8 +105,24 @@ typedef struct item {
 /* The identifier of @p it. */
 static inline const char *item_id(const item_t *it)
 {
-    return it->long_id ? it->long_id : it->id_buf;
+    return it->id;
 }
+
+/*
+ * The identifiers queued items point to, one copy each (a model has tens to
+ * hundreds; a gateway a few thousand at most). Open addressing, power-of-two
+ * size. Emptied when the queue is empty and it has grown past PACK_IDS_KEEP
+ * (identifiers of models no longer reported).
+ */
+typedef struct pack_ids {
+    struct {
+        char *s;
+        uint32_t hash;
+    } *slot;
+    size_t cap, n;
+} pack_ids_t;
+
+#define PACK_IDS_KEEP 8192
 
 /*
  * A device's block. Blocks outlive a take/flush: the next round of the same
@@ -134,10 +148,8 @@ struct dupset;
 typedef struct pack_scratch {
     struct plan *plan;
     struct dupset *ds;
-    char *text;            /* rendered params of every message */
+    char *text;            /* the rendered params of one message */
     size_t text_cap;
-    size_t *ends;          /* message m is text[ends[m] .. ends[m+1]) */
-    size_t ends_cap;
 } pack_scratch_t;
 
 /* Scratch buffers larger than this are given back after the flush that needed them (a backlog). */
@@ -146,6 +158,7 @@ typedef struct pack_scratch {
 struct gw_tsl_pack {
     size_t max_sub, max_props, max_events;
     pack_scratch_t scr;
+    pack_ids_t ids;
     gw_tsl_pack_dev_t **devs; /* this round's devices, insertion order */
     size_t n_devs, cap_devs;
     gw_tsl_pack_dev_t **table; /* every block, active or idle; open addressing, power-of-two size */
@@ -171,10 +184,8 @@ void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_pro
 /* Empties @p d's queue (the block stays). */
 static void dev_reset(gw_tsl_pack_dev_t *d)
 {
-    for (size_t i = 0; i < d->n; i++) {
-        free(d->items[i].long_id);
+    for (size_t i = 0; i < d->n; i++)
         json_decref(d->items[i].value);
-    }
     d->n = 0;
     d->active = false;
 }
@@ -203,6 +214,14 @@ static void drop_blocks(gw_tsl_pack_t *p)
  * Empties every queue after a take (the blocks stay for the next round). When
  * many idle blocks piled up (devices that went away), they are all freed.
  */
+static void ids_free(pack_ids_t *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slot[i].s);
+    free(t->slot);
+    memset(t, 0, sizeof *t);
+}
+
 static void clear(gw_tsl_pack_t *p)
 {
     for (size_t i = 0; i < p->n_devs; i++)
@@ -211,6 +230,8 @@ static void clear(gw_tsl_pack_t *p)
         drop_blocks(p);
     p->n_devs = 0;
     p->pending = 0;
+    if (p->ids.n > PACK_IDS_KEEP) /* nothing queued points to them now */
+        ids_free(&p->ids);
 }
 
 static void scratch_free(pack_scratch_t *scr);
@@ -221,6 +242,7 @@ void gw_tsl_pack_free(gw_tsl_pack_t *p)
         return;
     drop_blocks(p); /* every block, queued or idle, is in the table */
     scratch_free(&p->scr);
+    ids_free(&p->ids);
     free(p->devs);
     free(p->table);
     free(p);
@@ -320,6 +342,45 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
+/* The pack's copy of @p id (added when new), its hash in @p *hash; NULL when memory is short. */
+static const char *intern(pack_ids_t *t, const char *id, uint32_t *hash)
+{
+    uint32_t h = hash_str(id);
+    *hash = h;
+    if (t->cap) {
+        for (size_t i = h & (t->cap - 1); t->slot[i].s; i = (i + 1) & (t->cap - 1))
+            if (t->slot[i].hash == h && strcmp(t->slot[i].s, id) == 0)
+                return t->slot[i].s;
+    }
+    if ((t->n + 1) * 2 > t->cap) { /* load under 1/2 */
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        __typeof__(t->slot) ns = calloc(cap, sizeof *ns);
+        if (!ns)
+            return NULL;
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slot[i].s)
+                continue;
+            size_t j = t->slot[i].hash & (cap - 1);
+            while (ns[j].s)
+                j = (j + 1) & (cap - 1);
+            ns[j] = t->slot[i];
+        }
+        free(t->slot);
+        t->slot = ns;
+        t->cap = cap;
+    }
+    char *c = strdup(id);
+    if (!c)
+        return NULL;
+    size_t i = h & (t->cap - 1);
+    while (t->slot[i].s)
+        i = (i + 1) & (t->cap - 1);
+    t->slot[i].s = c;
+    t->slot[i].hash = h;
+    t->n++;
+    return c;
+}
+
 static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms, bool event)
 {
     if (!d || !id || !value) {
@@ -337,17 +398,12 @@ static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t
         d->cap = cap;
     }
     item_t *it = &d->items[d->n];
-    size_t len = strlen(id);
-    if (len < ITEM_ID_INLINE) {
-        it->long_id = NULL;
-        memcpy(it->id_buf, id, len + 1);
-    } else if (!(it->long_id = strdup(id))) {
+    if (!(it->id = intern(&d->owner->ids, id, &it->hash))) {
         json_decref(value);
         return -1;
     }
     it->value = value;
     it->time_ms = time_ms;
-    it->hash = hash_str(id);
     it->event = event;
     d->n++;
     d->owner->pending++;
@@ -427,7 +483,6 @@ static void scratch_free(pack_scratch_t *scr)
     }
     free(scr->ds);
     free(scr->text);
-    free(scr->ends);
     memset(scr, 0, sizeof *scr);
 }
 
@@ -458,7 +513,7 @@ static bool dup_add(dupset_t *ds, const item_t *it)
             return true;
         }
         const item_t *o = ds->slot[i].it;
-        if (o->hash == it->hash && o->event == it->event && strcmp(item_id(o), item_id(it)) == 0)
+        if (o->id == it->id && o->event == it->event) /* interned: same identifier, same pointer */
             return false;
     }
 }
@@ -737,68 +792,90 @@ static void sb_entries(sbuf_t *b, const pchunk_t *c, bool events)
     }
 }
 
+/* Renders message @p m of plan @p pl into @p b (emptied first); b->oom when memory is short. */
+static void render_message(sbuf_t *b, const plan_t *pl, size_t m)
+{
+    b->len = 0;
+    const pchunk_t *gwc = NULL;
+    for (size_t k = pl->start[m]; k < pl->start[m + 1]; k++)
+        if (!pl->chunks[pl->order[k]].dev->pk)
+            gwc = &pl->chunks[pl->order[k]];
+    SB_LIT(b, "{\"properties\":{");
+    if (gwc)
+        sb_entries(b, gwc, false);
+    SB_LIT(b, "},\"events\":{");
+    if (gwc)
+        sb_entries(b, gwc, true);
+    SB_LIT(b, "}");
+    bool first = true;
+    for (size_t k = pl->start[m]; k < pl->start[m + 1]; k++) {
+        const pchunk_t *c = &pl->chunks[pl->order[k]];
+        if (!c->dev->pk)
+            continue;
+        if (first)
+            SB_LIT(b, ",\"subDevices\":[");
+        else
+            SB_LIT(b, ",");
+        first = false;
+        SB_LIT(b, "{\"identity\":{\"productKey\":");
+        sb_str(b, c->dev->pk);
+        SB_LIT(b, ",\"deviceName\":");
+        sb_str(b, c->dev->dn);
+        SB_LIT(b, "},\"properties\":{");
+        sb_entries(b, c, false);
+        SB_LIT(b, "},\"events\":{");
+        sb_entries(b, c, true);
+        SB_LIT(b, "}}");
+    }
+    if (!first)
+        SB_LIT(b, "]");
+    SB_LIT(b, "}");
+}
+
+/* Removes the first @p k items of @p d's queue (already emitted); the rest moves to the front. */
+static void dev_drop_prefix(gw_tsl_pack_dev_t *d, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        json_decref(d->items[i].value);
+    memmove(d->items, d->items + k, (d->n - k) * sizeof *d->items);
+    d->n -= k;
+    d->owner->pending -= k;
+}
+
+/*
+ * After messages [0, @p done) of @p pl were emitted: takes their items out
+ * of the queues. A device's chunks sit together in the plan, in queue order,
+ * and each goes to a later message than the one before, so what a device
+ * had emitted is a prefix of its queue.
+ */
+static void drop_emitted(const plan_t *pl, size_t done)
+{
+    for (size_t k = 0; k < pl->n_chunks;) {
+        gw_tsl_pack_dev_t *d = (gw_tsl_pack_dev_t *)pl->chunks[k].dev;
+        size_t cut = 0;
+        for (; k < pl->n_chunks && pl->chunks[k].dev == d; k++)
+            if (pl->chunks[k].msg < done)
+                cut = pl->chunks[k].end;
+        dev_drop_prefix(d, cut);
+    }
+}
+
 long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
 {
     const plan_t *pl = plan_build(p);
     if (!pl)
         return -1;
-    /* The text and the message ends live in the pack between flushes; during the emits they
-     * are detached, so an emit that reaches this builder again cannot overwrite them. */
+    /* One message at a time in a buffer kept between flushes (a message is at most
+     * 200 properties and 20 events: tens of KB). Detached during the emits. */
     sbuf_t b = { p->scr.text, 0, p->scr.text_cap, false };
-    size_t *ends = p->scr.ends, ends_cap = p->scr.ends_cap;
     p->scr.text = NULL;
     p->scr.text_cap = 0;
-    p->scr.ends = NULL;
-    p->scr.ends_cap = 0;
-    /* render everything first, so a shortage of memory leaves the queue intact */
-    if (!grow((void **)&ends, &ends_cap, pl->n_msgs + 1, sizeof *ends))
-        b.oom = true;
-    else
-        ends[0] = 0;
-    for (size_t m = 0; !b.oom && m < pl->n_msgs; m++) {
-        const pchunk_t *gwc = NULL;
-        for (size_t k = pl->start[m]; k < pl->start[m + 1]; k++)
-            if (!pl->chunks[pl->order[k]].dev->pk)
-                gwc = &pl->chunks[pl->order[k]];
-        SB_LIT(&b, "{\"properties\":{");
-        if (gwc)
-            sb_entries(&b, gwc, false);
-        SB_LIT(&b, "},\"events\":{");
-        if (gwc)
-            sb_entries(&b, gwc, true);
-        SB_LIT(&b, "}");
-        bool first = true;
-        for (size_t k = pl->start[m]; k < pl->start[m + 1]; k++) {
-            const pchunk_t *c = &pl->chunks[pl->order[k]];
-            if (!c->dev->pk)
-                continue;
-            if (first)
-                SB_LIT(&b, ",\"subDevices\":[");
-            else
-                SB_LIT(&b, ",");
-            first = false;
-            SB_LIT(&b, "{\"identity\":{\"productKey\":");
-            sb_str(&b, c->dev->pk);
-            SB_LIT(&b, ",\"deviceName\":");
-            sb_str(&b, c->dev->dn);
-            SB_LIT(&b, "},\"properties\":{");
-            sb_entries(&b, c, false);
-            SB_LIT(&b, "},\"events\":{");
-            sb_entries(&b, c, true);
-            SB_LIT(&b, "}}");
-        }
-        if (!first)
-            SB_LIT(&b, "]");
-        SB_LIT(&b, "}");
-        sb_put(&b, "", 1); /* keep the NUL: each message is a C string */
-        ends[m + 1] = b.len;
-    }
-    long n = -1;
-    if (!b.oom) {
-        for (size_t m = 0; m < pl->n_msgs; m++)
-            emit(ctx, b.s + ends[m], ends[m + 1] - ends[m] - 1);
-        n = (long)pl->n_msgs;
-        clear(p);
+    size_t done = 0;
+    for (; done < pl->n_msgs; done++) {
+        render_message(&b, pl, done);
+        if (b.oom)
+            break;
+        emit(ctx, b.s, b.len); /* sb_put keeps the text NUL-terminated */
     }
     if (!p->scr.text && b.cap <= PACK_SCRATCH_KEEP) {
         p->scr.text = b.s;
@@ -806,11 +883,10 @@ long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
     } else {
         free(b.s);
     }
-    if (!p->scr.ends && ends_cap * sizeof *ends <= PACK_SCRATCH_KEEP) {
-        p->scr.ends = ends;
-        p->scr.ends_cap = ends_cap;
-    } else {
-        free(ends);
+    if (done < pl->n_msgs) {
+        drop_emitted(pl, done);
+        return -1;
     }
-    return n;
+    clear(p);
+    return (long)done;
 }

@@ -138,8 +138,10 @@ typedef void (*gw_tsl_pack_emit_fn)(void *ctx, const char *params, size_t len);
  * 15 to 17 significant digits at most), and always with a decimal point or
  * exponent (20 → 20.0). The builder is emptied
  * once every message has been emitted; @p emit must take care of each one
- * (send or journal it). Returns the number of messages, or -1 when memory is
- * short (nothing emitted, queue kept).
+ * (send or journal it) and must not call into this builder. Messages are
+ * rendered one at a time into a buffer the builder keeps. Returns the number
+ * of messages, or -1 when memory is short: the messages emitted before the
+ * shortage are out of the queue, everything else stays queued in order.
  */
 long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx);
 
