@@ -180,8 +180,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     ctl_conn_t *c = h->data;
-    if (c->cap - c->len < 65536) {
-        size_t ncap = c->cap ? c->cap * 2 : 65536 * 2;
+    /* requests are one short line: start small, double while a long one arrives */
+    if (c->cap - c->len < 4096) {
+        size_t ncap = c->cap ? c->cap * 2 : 8192;
         if (ncap > CTL_MAX_REQUEST + 2 * 65536)
             ncap = CTL_MAX_REQUEST + 2 * 65536; /* enough to notice "too large" in on_read */
         char *nb = ncap > c->cap ? realloc(c->buf, ncap) : NULL;

@@ -93,14 +93,41 @@ int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now
 
 /* ---- pack/post builder ---------------------------------------------------- */
 
-/* A queued value: 32 bytes. */
+/*
+ * A queued value: 32 bytes. Numbers are held inline (the caller's json_t is
+ * released at once, so the next value's allocation reuses it while it is
+ * still in cache); other values by reference.
+ */
 typedef struct item {
     const char *id;     /* interned in the pack (pack_ids_t): equal identifiers, equal pointers */
-    json_t *value;
+    union {
+        json_t *j;
+        json_int_t i;
+        double f;
+    } v;
     int64_t time_ms;
     uint32_t hash;      /* of id, for the duplicate check when chunking */
     bool event;
+    uint8_t kind;       /* ITEM_* */
 } item_t;
+
+enum { ITEM_JSON, ITEM_INT, ITEM_REAL };
+
+static inline void item_release(item_t *it)
+{
+    if (it->kind == ITEM_JSON)
+        json_decref(it->v.j);
+}
+
+/* The value of @p it as a new JSON reference (NULL when memory is short). */
+static json_t *item_json(const item_t *it)
+{
+    switch (it->kind) {
+    case ITEM_INT: return json_integer(it->v.i);
+    case ITEM_REAL: return json_real(it->v.f);
+    default: return json_incref(it->v.j);
+    }
+}
 
 /* The identifier of @p it. */
 static inline const char *item_id(const item_t *it)
@@ -185,7 +212,7 @@ void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_pro
 static void dev_reset(gw_tsl_pack_dev_t *d)
 {
     for (size_t i = 0; i < d->n; i++)
-        json_decref(d->items[i].value);
+        item_release(&d->items[i]);
     d->n = 0;
     d->active = false;
 }
@@ -402,7 +429,18 @@ static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t
         json_decref(value);
         return -1;
     }
-    it->value = value;
+    if (json_is_integer(value)) {
+        it->kind = ITEM_INT;
+        it->v.i = json_integer_value(value);
+        json_decref(value);
+    } else if (json_is_real(value)) {
+        it->kind = ITEM_REAL;
+        it->v.f = json_real_value(value);
+        json_decref(value);
+    } else {
+        it->kind = ITEM_JSON;
+        it->v.j = value;
+    }
     it->time_ms = time_ms;
     it->event = event;
     d->n++;
@@ -624,7 +662,7 @@ static bool chunk_entries(const pchunk_t *c, json_t *props, json_t *events)
     for (size_t i = c->begin; i < c->end; i++) {
         const item_t *it = &c->dev->items[i];
         json_t *e = json_object();
-        if (!e || json_object_set(e, "value", it->value) != 0 ||
+        if (!e || json_object_set_new(e, "value", item_json(it)) != 0 ||
             (it->time_ms >= 0 && json_object_set_new(e, "time", json_integer(it->time_ms)) != 0)) {
             json_decref(e);
             return false;
@@ -783,7 +821,12 @@ static void sb_entries(sbuf_t *b, const pchunk_t *c, bool events)
         first = false;
         sb_str(b, item_id(it));
         SB_LIT(b, ":{\"value\":");
-        sb_value(b, it->value);
+        if (it->kind == ITEM_INT)
+            sb_int(b, it->v.i);
+        else if (it->kind == ITEM_REAL)
+            sb_real(b, it->v.f);
+        else
+            sb_value(b, it->v.j);
         if (it->time_ms >= 0) {
             SB_LIT(b, ",\"time\":");
             sb_int(b, it->time_ms);
@@ -836,7 +879,7 @@ static void render_message(sbuf_t *b, const plan_t *pl, size_t m)
 static void dev_drop_prefix(gw_tsl_pack_dev_t *d, size_t k)
 {
     for (size_t i = 0; i < k; i++)
-        json_decref(d->items[i].value);
+        item_release(&d->items[i]);
     memmove(d->items, d->items + k, (d->n - k) * sizeof *d->items);
     d->n -= k;
     d->owner->pending -= k;
