@@ -23,6 +23,7 @@
 #include "module.h"
 #include "notify.h"
 #include "watchdog.h"
+#include "memtrim.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ typedef struct daemon {
     gw_list_t entries;
     uv_signal_t sig_term, sig_int, sig_hup;
     gw_watchdog_t watchdog; /* systemd WatchdogSec= pings; closed by close_walk */
+    gw_memtrim_t memtrim;   /* free heap pages back to the kernel; closed by close_walk */
     bool shutting_down;
     bool closed;           /* modules stopping / host closed */
     int exit_code;
@@ -351,6 +353,7 @@ int gw_daemon_run(const char *config_path)
     GW_INFO("linkgw", "linkgw %s starting (config %s, conf.d %s)", LINKGW_VERSION, config_path,
             d->conf.conf_dir);
     gw_watchdog_start(&d->watchdog, &d->loop);
+    gw_memtrim_start(&d->memtrim, &d->loop);
     if (gw_modules_start(&d->host, &d->conf) != LGW_OK) {
         d->exit_code = GW_EXIT_RUNTIME;
         begin_shutdown(d);
