@@ -119,7 +119,11 @@ bool data_dev_identity(gw_data_t *d, data_dev_t *dev)
     if (dev->has_identity)
         return true;
     const char *pk, *dn;
-    if (!gw_subdev_identity(d->deps.subdev, dev->instance, dev->device_id, &pk, &dn) || !pk || !dn ||
+    /* A device still registering has its ProductKey and DeviceName already: its values are
+     * accepted (logged, journaled) and wait like those of any device not logged in yet. */
+    if ((!gw_subdev_identity(d->deps.subdev, dev->instance, dev->device_id, &pk, &dn) &&
+         !gw_subdev_identity_pending(d->deps.subdev, dev->instance, dev->device_id, &pk, &dn)) ||
+        !pk || !dn ||
         strlen(pk) >= sizeof dev->pk || strlen(dn) >= sizeof dev->dn)
         return false;
     snprintf(dev->pk, sizeof dev->pk, "%s", pk);

@@ -426,6 +426,19 @@ bool gw_subdev_identity(gw_subdev_t *m, const char *instance, const char *device
     return true;
 }
 
+bool gw_subdev_identity_pending(gw_subdev_t *m, const char *instance, const char *device_id, const char **pk,
+                                const char **dn)
+{
+    sd_dev_t *d = m && instance && device_id ? find_local(m, instance, device_id) : NULL;
+    if (!d || !d->ckey[0] || d->has_cred || d->proxied || d->no_secret || d->disabled)
+        return false;
+    if (pk)
+        *pk = d->pk;
+    if (dn)
+        *dn = d->dn;
+    return true;
+}
+
 bool gw_subdev_lookup(gw_subdev_t *m, const char *pk, const char *dn, const char **instance, const char **device_id)
 {
     sd_dev_t *d = m ? sd_find_cloud(m, pk, dn) : NULL;

@@ -17,6 +17,16 @@
 typedef struct gw_subdev gw_subdev_t;
 
 /**
+ * Whether the hub device @p device_id of @p instance is on its way to a cloud
+ * identity: the lifecycle knows its ProductKey and DeviceName (set in @p pk and
+ * @p dn, either may be NULL) and is getting its credentials (registration),
+ * which nothing has refused for good. The data layer treats such a device like
+ * one that is not logged in yet: its values wait in the journal.
+ */
+bool gw_subdev_identity_pending(gw_subdev_t *m, const char *instance, const char *device_id, const char **pk,
+                                const char **dn);
+
+/**
  * Cloud identity (ProductKey, DeviceName) of the hub device @p device_id of
  * plugin instance @p instance. Returns false when the device has no identity
  * yet (no model mapping, no credentials). Does not imply a session.

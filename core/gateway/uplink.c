@@ -26,6 +26,19 @@ static void log_invalid(gw_data_t *d, data_dev_t *dev, const char *point, const 
             dev->device_id, point, err->code, err->msg, d->opt.invalid_log_s);
 }
 
+/*
+ * Whether @p dev (identity known, not logged in) still has or is getting its
+ * credentials. A registration refused for good after the data layer took the
+ * identity makes its values unmapped again, instead of filling the journal
+ * with data no session will ever send.
+ */
+static bool identity_alive(gw_data_t *d, const data_dev_t *dev)
+{
+    gw_subdev_t *m = d->deps.subdev;
+    return gw_subdev_identity(m, dev->instance, dev->device_id, NULL, NULL) ||
+           gw_subdev_identity_pending(m, dev->instance, dev->device_id, NULL, NULL);
+}
+
 static bool logged_in(gw_data_t *d, data_dev_t *dev)
 {
     if (!dev->has_identity)
@@ -50,6 +63,10 @@ void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_r
         dev->last_full_ms = (int64_t)now;
     int64_t ts = gw_report_time(r);
     bool online = logged_in(d, dev);
+    if (!online && !identity_alive(d, dev)) {
+        d->st.unmapped += n;
+        return;
+    }
     gw_tsl_last_t *last = data_dev_last(dev, mm); /* NULL (out of memory): everything counts as changed */
     gw_tsl_pack_dev_t *pd = NULL;
     if (online && gw_list_linked(&dev->held_link) && now >= dev->retry_at)
@@ -126,6 +143,11 @@ void data_uplink_event(gw_data_t *d, const gw_hub_device_t *hd, const lgw_report
         return;
     }
     int64_t ts = gw_report_time(r);
+    if (!logged_in(d, dev) && !identity_alive(d, dev)) {
+        d->st.unmapped++;
+        json_decref(value);
+        return;
+    }
     if (d->wal)
         data_wal_value(d, dev, true, em->ev->identifier, value, ts);
     if (logged_in(d, dev))

@@ -201,9 +201,10 @@ static void start(df_t *f, ctx_t *c, const char *data_conf, int interval_ms)
         df_dump_log(f);
         fail_msg("the meters never reported");
     }
-    /* Values reported before a meter had its cloud identity (registration at the first start)
-     * are counted `unmapped` and never accepted: the check starts once every meter is known. */
-    c->from = file_size(c->trace);
+    /* The check covers the whole trace, the first values included: a meter's values reported
+     * while its registration was still pending wait in memory for its identity and are
+     * accepted (logged, sent) once it has one. */
+    c->from = 0;
 }
 
 /* Segment files in state/wal. */
