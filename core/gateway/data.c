@@ -437,8 +437,9 @@ void gw_data_close(gw_data_t *d, void (*done)(void *arg), void *arg)
     d->connected = false;
     data_send_flush(d);
     data_journal_commit(d);
-    json_decref(d->jpending);
-    d->jpending = NULL;
+    free(d->jbuf);
+    d->jbuf = NULL;
+    d->jlen = d->jcap = 0;
     data_wal_close(d); /* everything is in the journal now: the log's files go */
     data_downlink_detach(d);
     gw_hub_foreach(d->deps.hub, slot_clear, NULL); /* no hub device keeps a pointer to a freed record */

@@ -32,16 +32,51 @@ bool data_journal_enabled(gw_data_t *d)
     return d->deps.store && d->opt.journal;
 }
 
+/* One record of jpending; the strings follow it (see data_internal.h). */
+typedef struct jrec {
+    int64_t time_ms;
+    uint32_t size;       /* whole record with its strings, a multiple of 8 */
+    uint8_t event;
+    uint8_t pad[3];
+} jrec_t;
+
+#define JBUF_KEEP (1u << 20) /* a jpending buffer grown past this by a burst is given back */
+#define VALUE_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY)
+
 int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
                      int64_t time_ms)
 {
-    if (!d->jpending && !(d->jpending = json_array()))
+    size_t pl = strlen(pk) + 1, dl = strlen(dn) + 1, il = strlen(id) + 1;
+    size_t vl = json_dumpb(value, NULL, 0, VALUE_FLAGS);
+    if (vl == 0)
         return -1;
-    json_t *e = json_pack("[sssOI]", pk, dn, id, (json_t *)value, (json_int_t)time_ms);
-    if (!e || json_array_append_new(d->jpending, e) != 0)
+    size_t size = (sizeof(jrec_t) + pl + dl + il + vl + 1 + 7) & ~(size_t)7;
+    if (size > UINT32_MAX)
         return -1;
-    if (event)
-        json_array_append_new(e, json_true());
+    if (d->jlen + size > d->jcap) {
+        size_t cap = d->jcap ? d->jcap : 16384;
+        while (cap < d->jlen + size)
+            cap *= 2;
+        char *nb = realloc(d->jbuf, cap);
+        if (!nb)
+            return -1;
+        d->jbuf = nb;
+        d->jcap = cap;
+    }
+    char *p = d->jbuf + d->jlen;
+    jrec_t h = { .time_ms = time_ms, .size = (uint32_t)size, .event = event };
+    memcpy(p, &h, sizeof h);
+    char *o = p + sizeof h;
+    memcpy(o, pk, pl);
+    o += pl;
+    memcpy(o, dn, dl);
+    o += dl;
+    memcpy(o, id, il);
+    o += il;
+    if (json_dumpb(value, o, vl, VALUE_FLAGS) != vl)
+        return -1;
+    o[vl] = '\0';
+    d->jlen += size;
     return 0;
 }
 
@@ -51,32 +86,37 @@ int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, c
  */
 void data_journal_commit(gw_data_t *d)
 {
-    size_t n = json_array_size(d->jpending);
-    if (!n) {
+    if (!d->jlen) {
         data_wal_committed(d, true);
         return;
     }
-    json_t *list = d->jpending;
-    d->jpending = NULL;
+    /* detached while it is written, so nothing that runs meanwhile can append to it */
+    char *buf = d->jbuf;
+    size_t len = d->jlen, cap = d->jcap, n = 0;
+    d->jbuf = NULL;
+    d->jlen = d->jcap = 0;
     bool batch = gw_journal_batch_begin(d->deps.store) == GW_STORE_OK;
     size_t ok = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(list, i);
-        char *text = json_dumps(json_array_get(e, 3), JSON_COMPACT | JSON_ENCODE_ANY);
+    for (size_t at = 0; at < len; n++) {
+        jrec_t h;
+        memcpy(&h, buf + at, sizeof h);
+        const char *pk = buf + at + sizeof h;
+        const char *dn = pk + strlen(pk) + 1;
+        const char *id = dn + strlen(dn) + 1;
         gw_journal_rec_t rec = {
-            .pk = json_string_value(json_array_get(e, 0)),
-            .dn = json_string_value(json_array_get(e, 1)),
-            .kind = json_array_size(e) > 5 ? GW_JOURNAL_EVENT : GW_JOURNAL_PROPERTY,
-            .identifier = json_string_value(json_array_get(e, 2)),
-            .value_json = text,
-            .ts_ms = json_integer_value(json_array_get(e, 4)),
+            .pk = pk,
+            .dn = dn,
+            .kind = h.event ? GW_JOURNAL_EVENT : GW_JOURNAL_PROPERTY,
+            .identifier = id,
+            .value_json = id + strlen(id) + 1,
+            .ts_ms = h.time_ms,
         };
-        int rc = text ? gw_journal_append(d->deps.store, &rec, NULL) : GW_STORE_EINVAL;
-        free(text);
+        int rc = gw_journal_append(d->deps.store, &rec, NULL);
         if (rc == GW_STORE_OK)
             ok++;
         else
             GW_WARN(DATA_LOG, "%s/%s: cannot journal %s (store error %d)", rec.pk, rec.dn, rec.identifier, rc);
+        at += h.size;
     }
     bool committed = !batch || gw_store_batch_commit(d->deps.store) == GW_STORE_OK;
     if (!committed) {
@@ -86,7 +126,12 @@ void data_journal_commit(gw_data_t *d)
     }
     data_wal_committed(d, committed);
     d->st.journaled += ok;
-    json_decref(list);
+    if (!d->jbuf && cap <= JBUF_KEEP) { /* keep the buffer for the next tick */
+        d->jbuf = buf;
+        d->jcap = cap;
+    } else {
+        free(buf);
+    }
 }
 
 static bool sendable(gw_data_t *d, const gw_journal_entry_t *e)
