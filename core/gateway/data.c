@@ -89,21 +89,19 @@ data_dev_t *data_dev_get(gw_data_t *d, const gw_hub_device_t *hd, bool create)
 
 gw_tsl_last_t *data_dev_last(data_dev_t *dev, const gw_tsl_model_map_t *mm)
 {
-    if (dev->last && dev->last_mm == mm && dev->last_serial == mm->serial)
+    if (dev->last && dev->last_serial == mm->serial && dev->n_last == mm->n_points)
         return dev->last;
     data_dev_last_clear(dev);
     free(dev->last);
     dev->last = mm->n_points ? calloc(mm->n_points, sizeof *dev->last) : NULL;
-    dev->last_mm = dev->last ? mm : NULL;
+    dev->n_last = dev->last ? mm->n_points : 0;
     dev->last_serial = dev->last ? mm->serial : 0;
     return dev->last;
 }
 
 void data_dev_last_clear(data_dev_t *dev)
 {
-    if (!dev->last)
-        return;
-    for (size_t i = 0; i < dev->last_mm->n_points; i++)
+    for (size_t i = 0; i < dev->n_last; i++)
         gw_tsl_last_clear(&dev->last[i]);
 }
 

@@ -37,10 +37,12 @@ typedef struct data_dev {
                               * listener (data.c on_session) once the identity is known */
     bool shared_identity;    /* another record has the same pk/dn (misconfigured): logged_in is
                               * then asked from the lifecycle each time, the listener reaches one only */
-    gw_tsl_last_t *last;     /* per point of last_mm (index in mm->points): the value last queued,
-                              * for report on change; NULL until the first report */
-    const gw_tsl_model_map_t *last_mm; /* the mapping `last` was sized for, and its serial: */
-    uint64_t last_serial;    /* a reloaded mapping (other serial) starts afresh */
+    gw_tsl_last_t *last;     /* per point of the device's mapping (index in mm->points): the value
+                              * last queued, for report on change; NULL until the first report */
+    size_t n_last;           /* its length */
+    uint64_t last_serial;    /* serial of the mapping it was sized for: a reloaded mapping (other
+                              * serial) starts afresh. The mapping itself is never kept: a reload
+                              * frees it while the device lives on */
     json_t *bad_log;         /* point → last time (uv_now ms) an invalid value was logged */
     int64_t last_full_ms;    /* uv_now of the last full report, -1 = never */
     /* Undelivered data kept in memory when there is no journal: arrays of
