@@ -600,24 +600,12 @@ static plan_t *plan_build(gw_tsl_pack_t *p)
             while (m < pl->n_msgs && !msg_fits(p, &pl->msgs[m], gw, &c))
                 m++;
             if (m == pl->n_msgs) {
-                if (pl->n_msgs == pl->cap_msgs) {
-                    size_t cap = pl->cap_msgs ? pl->cap_msgs * 2 : 8;
-                    pmsg_t *v = realloc(pl->msgs, cap * sizeof *v);
-                    if (!(ok = v != NULL))
-                        break;
-                    pl->msgs = v;
-                    pl->cap_msgs = cap;
-                }
+                if (!(ok = grow((void **)&pl->msgs, &pl->cap_msgs, pl->n_msgs + 1, sizeof *pl->msgs)))
+                    break;
                 memset(&pl->msgs[pl->n_msgs++], 0, sizeof *pl->msgs);
             }
-            if (pl->n_chunks == pl->cap_chunks) {
-                size_t cap = pl->cap_chunks ? pl->cap_chunks * 2 : 64;
-                pchunk_t *v = realloc(pl->chunks, cap * sizeof *v);
-                if (!(ok = v != NULL))
-                    break;
-                pl->chunks = v;
-                pl->cap_chunks = cap;
-            }
+            if (!(ok = grow((void **)&pl->chunks, &pl->cap_chunks, pl->n_chunks + 1, sizeof *pl->chunks)))
+                break;
             pmsg_t *pm = &pl->msgs[m];
             if (gw)
                 pm->has_gw = true;
