@@ -9,11 +9,10 @@
 
 static void on_trim(uv_timer_t *t)
 {
-    gw_memtrim_t *mt = t->data;
+    (void)t;
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
-    mt->trims++;
 }
 
 bool gw_memtrim_start(gw_memtrim_t *mt, uv_loop_t *loop)
@@ -26,7 +25,6 @@ bool gw_memtrim_start(gw_memtrim_t *mt, uv_loop_t *loop)
     if (uv_timer_init(loop, &mt->timer) != 0)
         return false;
     mt->started = true;
-    mt->timer.data = mt;
     if (uv_timer_start(&mt->timer, on_trim, GW_MEMTRIM_PERIOD_MS, GW_MEMTRIM_PERIOD_MS) != 0) {
         GW_WARN("linkgw", "cannot start the memory trim timer");
         gw_memtrim_stop(mt);

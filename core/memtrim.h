@@ -15,7 +15,6 @@
 #define LINKGW_CORE_MEMTRIM_H
 
 #include <stdbool.h>
-#include <stdint.h>
 #include <uv.h>
 
 /** Period of the trim in milliseconds. */
@@ -24,7 +23,6 @@
 typedef struct gw_memtrim {
     uv_timer_t timer;
     bool started;       /* timer initialised (must be closed) */
-    uint64_t trims;     /* how many times it ran */
 } gw_memtrim_t;
 
 /**
