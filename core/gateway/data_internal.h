@@ -133,6 +133,12 @@ struct gw_data {
      * per value cost ~350 bytes in five allocations (a burst of held values at start is 10,000) */
     char *jbuf;
     size_t jlen, jcap;
+    /* uv_now of the last append or drained entry; once the journal has been idle for
+     * JOURNAL_IDLE_MS, jbuf and SQLite's page cache are given back (journal_slim set until the
+     * next activity), so a burst (an outage, a start-up with devices still registering) does
+     * not keep ~0.5 MB for the daemon's life */
+    uint64_t journal_busy_at;
+    bool journal_slim;
     uint64_t drain_after;    /* read cursor of the drain */
     uint64_t drain_budget_ms;/* uv_now of the last drain refill */
     uint64_t drain_rescan_at;/* uv_now before which no new pass starts */

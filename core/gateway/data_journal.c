@@ -41,6 +41,7 @@ typedef struct jrec {
 } jrec_t;
 
 #define JBUF_KEEP (1u << 20) /* a jpending buffer grown past this by a burst is given back */
+#define JOURNAL_IDLE_MS 10000 /* journal idle this long: its memory is given back */
 #define VALUE_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY)
 
 int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
@@ -80,6 +81,26 @@ int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, c
     return 0;
 }
 
+static void journal_busy(gw_data_t *d)
+{
+    d->journal_busy_at = uv_now(d->deps.loop);
+    d->journal_slim = false;
+}
+
+/* Nothing appended or drained for JOURNAL_IDLE_MS: give back what the last burst grew. */
+static void journal_idle(gw_data_t *d)
+{
+    if (d->journal_slim || uv_now(d->deps.loop) - d->journal_busy_at < JOURNAL_IDLE_MS)
+        return;
+    d->journal_slim = true;
+    free(d->jbuf);
+    d->jbuf = NULL;
+    d->jcap = 0;
+    size_t freed = gw_store_release_memory(d->deps.store);
+    if (freed)
+        GW_DEBUG(DATA_LOG, "journal idle: released %zu bytes of the store's page cache", freed);
+}
+
 /*
  * Writes what data_journal_put() collected in one journal batch, opened and
  * committed here (never left open: the lifecycle shares the store).
@@ -88,8 +109,10 @@ void data_journal_commit(gw_data_t *d)
 {
     if (!d->jlen) {
         data_wal_committed(d, true);
+        journal_idle(d);
         return;
     }
+    journal_busy(d);
     /* detached while it is written, so nothing that runs meanwhile can append to it */
     char *buf = d->jbuf;
     size_t len = d->jlen, cap = d->jcap, n = 0;
@@ -182,6 +205,7 @@ static long drain_once(gw_data_t *d, size_t max)
     }
     d->drain_after = e[n - 1].seq;
     gw_journal_entries_free(e, n);
+    journal_busy(d);
     if (!k) {
         free(seqs);
         json_decref(params);

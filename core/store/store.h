@@ -114,6 +114,17 @@ typedef struct {
 int gw_store_open(const char *state_dir, const gw_store_options_t *opts, gw_store_t **out,
                   char *err, size_t errlen);
 
+/**
+ * Gives back the memory of SQLite's page cache for @p st (sqlite3_db_release_memory): every
+ * cached page not held by an open statement or transaction is freed. The cache refills from the
+ * database (and the kernel's page cache) as it is used again, so this costs nothing but a few
+ * reads; call it when the store has been idle for a while, e.g. after a journal backlog drained,
+ * so a burst does not keep its cache (up to the 256 KiB cache_size) for the daemon's life.
+ * Same thread rules as every other call on @p st. NULL is accepted.
+ * @return the bytes of cache released (SQLITE_DBSTATUS_CACHE_USED before minus after).
+ */
+size_t gw_store_release_memory(gw_store_t *st);
+
 /** Closes the store (rolls back an open batch). NULL is accepted. */
 void gw_store_close(gw_store_t *st);
 

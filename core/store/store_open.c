@@ -4,6 +4,7 @@
  * batches). See store.h for the contracts.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,8 +426,29 @@ static int has_key_check(gw_store_t *st, bool *has)
     return GW_STORE_OK;
 }
 
+static void sqlite_config(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, (void *)NULL, 0, 0);
+}
+
+/*
+ * SQLite gives every page cache (one per attached database: main, and temp
+ * once integrity_check or a sort needs it) an up-front bulk allocation of
+ * 20 pages, ~87 KB, kept for the connection's life whether the pages are
+ * used or not. Turning that off makes the cache allocate page by page, so it
+ * holds what it caches and gw_store_release_memory() can give it all back.
+ * sqlite3_config() works only before SQLite initialises; if something else in
+ * the process (a plugin) initialised it first, this does nothing, harmlessly.
+ */
+static void sqlite_config_once(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    (void)pthread_once(&once, sqlite_config);
+}
+
 static int open_steps(gw_store_t *st, const char *state_dir, const gw_store_options_t *o)
 {
+    sqlite_config_once();
     int rc = ensure_dir(st, state_dir);
     if (rc != GW_STORE_OK)
         return rc;
@@ -459,6 +481,19 @@ static int open_steps(gw_store_t *st, const char *state_dir, const gw_store_opti
     if ((rc = st_key_load_or_create(st, !has, &created)) != GW_STORE_OK)
         return rc;
     return key_check(st);
+}
+
+size_t gw_store_release_memory(gw_store_t *st)
+{
+    if (!st || !st->db)
+        return 0;
+    int before = 0, after = 0, peak = 0;
+    if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &before, &peak, 0) != SQLITE_OK)
+        before = 0;
+    (void)sqlite3_db_release_memory(st->db);
+    if (sqlite3_db_status(st->db, SQLITE_DBSTATUS_CACHE_USED, &after, &peak, 0) != SQLITE_OK)
+        return 0;
+    return before > after ? (size_t)(before - after) : 0;
 }
 
 int gw_store_open(const char *state_dir, const gw_store_options_t *opts, gw_store_t **out, char *err,
