@@ -41,7 +41,7 @@ typedef struct jrec {
 } jrec_t;
 
 #define JBUF_KEEP (1u << 20) /* a jpending buffer grown past this by a burst is given back */
-#define JOURNAL_IDLE_MS 10000 /* journal idle this long: its memory is given back */
+#define JOURNAL_IDLE_MS 5000  /* journal idle this long: its memory is given back */
 #define VALUE_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY)
 
 int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,

@@ -8,6 +8,7 @@
 #include "gateway_conf.h"
 #include "instance.h"
 #include "log.h"
+#include "store/journal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,22 @@ static void remove_from_network(gw_subdev_t *m, sd_dev_t *d)
     gw_hub_remove(m->hub, d->instance, d->device_id, log_removed, what);
 }
 
+/*
+ * A deleted device has no topology any more: nothing journaled for it can ever be posted (the
+ * platform answers 6401), and the drain would re-read its entries on every pass until the budget
+ * pushed them out. They go now, counted as dropped.
+ */
+static void forget_journal(gw_subdev_t *m, const sd_dev_t *d)
+{
+    if (!d->pk[0] || !d->dn[0])
+        return;
+    size_t n = 0;
+    if (gw_journal_forget_device(m->store, d->pk, d->dn, &n) != GW_STORE_OK)
+        GW_WARN("subdev", "%s: cannot drop its journaled values: %s", d->ckey, gw_store_errmsg(m->store));
+    else if (n)
+        GW_INFO("subdev", "%s: %zu journaled value(s) dropped with the device", d->ckey, n);
+}
+
 void sd_cloud_deleted(gw_subdev_t *m, sd_dev_t *d, const char *why)
 {
     GW_INFO("subdev", "%s (%s/%s) was deleted in the cloud (%s): removing it", d->ckey, d->instance, d->device_id,
@@ -162,6 +179,7 @@ void sd_cloud_deleted(gw_subdev_t *m, sd_dev_t *d, const char *why)
     if (gw_store_removed_has(m->store, d->pk, d->dn, &in_removed) == GW_STORE_OK && in_removed)
         gw_store_removed_delete(m->store, d->pk, d->dn);
     sd_set_logged_in(m, d, false);
+    forget_journal(m, d);
     remove_from_network(m, d);
     m->stats.cloud_deleted++;
     m->add_paused_until = 0; /* room in the topology again */
@@ -182,6 +200,7 @@ static void local_delete(gw_subdev_t *m, sd_dev_t *d, bool remove_network)
         GW_INFO("subdev", "%s/%s deleted locally (never proxied)", d->instance, d->device_id);
     }
     sd_set_logged_in(m, d, false); /* topo/delete ends the session */
+    forget_journal(m, d);
     if (remove_network)
         remove_from_network(m, d);
     d->present = false;

@@ -239,6 +239,46 @@ int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *remov
     return rc;
 }
 
+int gw_journal_forget_device(gw_store_t *st, const char *pk, const char *dn, size_t *removed)
+{
+    st_clear_err(st);
+    if (removed)
+        *removed = 0;
+    if (!pk || !*pk || !dn || !*dn)
+        return st_fail(st, GW_STORE_EINVAL, "forget journal entries: ProductKey and DeviceName are required");
+    int rc = st_tx_begin_journal(st);
+    if (rc != GW_STORE_OK)
+        return rc;
+    sqlite3_stmt *s = st_stmt(st, "DELETE FROM journal WHERE pk = ?1 AND dn = ?2");
+    if (!s)
+        return st_tx_end(st, GW_STORE_EIO);
+    sqlite3_bind_text(s, 1, pk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, dn, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    size_t done = 0;
+    if (r != SQLITE_DONE)
+        rc = st_sqlfail(st, "forget journal entries of a device");
+    else
+        done = (size_t)sqlite3_changes(st->db);
+    if (rc == GW_STORE_OK && done) {
+        s = st_stmt(st, "UPDATE journal_meta SET dropped = dropped + ?1 WHERE id = 1");
+        if (!s) {
+            rc = GW_STORE_EIO;
+        } else {
+            sqlite3_bind_int64(s, 1, (int64_t)done);
+            r = sqlite3_step(s);
+            sqlite3_reset(s);
+            if (r != SQLITE_DONE)
+                rc = st_sqlfail(st, "count forgotten entries");
+        }
+    }
+    rc = st_tx_end(st, rc);
+    if (rc == GW_STORE_OK && removed)
+        *removed = done;
+    return rc;
+}
+
 int gw_journal_ack_range(gw_store_t *st, uint64_t first, uint64_t last, size_t *removed)
 {
     st_clear_err(st);

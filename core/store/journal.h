@@ -64,7 +64,8 @@ typedef struct {
     uint64_t budget;         /**< current byte budget */
     int64_t oldest_ts_ms;    /**< ts_ms of the oldest entry (by seq); 0 if empty */
     int64_t oldest_age_ms;   /**< now - oldest_ts_ms (>= 0); 0 if empty */
-    uint64_t dropped;        /**< entries dropped by the budget since the database was created */
+    uint64_t dropped;        /**< entries dropped since the database was created: by the budget, or
+                                  forgotten with their device (gw_journal_forget_device) */
     uint64_t acked;          /**< entries acknowledged since the database was created */
     uint64_t last_seq;       /**< highest sequence ever assigned; 0 if none */
 } gw_journal_stats_t;
@@ -109,6 +110,16 @@ int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *remov
 
 /** Deletes every entry with first <= seq <= last (a contiguous acked batch); one transaction. */
 int gw_journal_ack_range(gw_store_t *st, uint64_t first, uint64_t last, size_t *removed);
+
+/**
+ * Deletes every entry of the sub-device @p pk / @p dn and counts them as dropped; one transaction.
+ * For a device that can never post again (deleted in the cloud or locally, so it has no
+ * topology): its entries would otherwise wait for a session that never comes, be re-read by every
+ * drain pass, and hold budget that live devices need.
+ * @param removed optional, receives how many entries were deleted.
+ * @return GW_STORE_OK, EINVAL (empty pk or dn), EIO.
+ */
+int gw_journal_forget_device(gw_store_t *st, const char *pk, const char *dn, size_t *removed);
 
 int gw_journal_stats(gw_store_t *st, gw_journal_stats_t *out);
 

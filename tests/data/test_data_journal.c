@@ -328,6 +328,48 @@ static bool drained(df_t *f, void *arg)
     return de == 0;
 }
 
+static bool meter_dropped(df_t *f, void *arg)
+{
+    (void)arg;
+    return df_log_count(f, "a1DMeter/meter-0: ") > 0 && df_log_count(f, "journaled value(s) dropped with the device") > 0;
+}
+
+/*
+ * A device deleted locally while the link is down takes its journaled values with it: it has no
+ * topology any more, so no post could ever carry them. Without that they would wait in the journal
+ * for a session that never comes (the journal would never drain).
+ */
+static void test_delete_drops_journal(void **state)
+{
+    (void)state;
+    df_t f;
+    start(&f, "data = { stats_interval_s = 1; };", INTERVAL_MS);
+    df_broker_stop(&f);
+    sleep(2); /* both devices journal ~10 values/s each */
+    json_t *r = df_ctl(&f, "{\"cmd\":\"delete\",\"device\":\"sim/meter-0\"}");
+    assert_non_null(r);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+    if (!df_wait(&f, meter_dropped, NULL, 10000)) {
+        df_dump_log(&f);
+        fail_msg("the deleted device's journal entries were not dropped");
+    }
+    json_t *st = df_ctl(&f, "{\"cmd\":\"status\"}");
+    json_t *jr = json_object_get(json_object_get(json_object_get(st, "status"), "data"), "journal");
+    long long dropped = json_integer_value(json_object_get(jr, "dropped"));
+    printf("  journal after the delete: %lld dropped, depth %lld\n", dropped,
+           (long long)json_integer_value(json_object_get(jr, "depth")));
+    assert_true(dropped >= 10);
+    json_decref(st);
+    /* the thermometer's outage still drains; nothing is left waiting for meter-0 */
+    assert_int_equal(df_broker_start_again(&f), 0);
+    if (!df_wait(&f, drained, NULL, 30000)) {
+        df_dump_log(&f);
+        fail_msg("the journal never drained");
+    }
+    finish(&f);
+}
+
 static void test_budget(void **state)
 {
     (void)state;
@@ -384,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_kill_during_outage),
         cmocka_unit_test(test_kill_during_drain),
         cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_delete_drops_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

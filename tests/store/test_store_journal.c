@@ -349,6 +349,42 @@ static void test_release_memory(void **state)
     gw_journal_entries_free(e, n);
 }
 
+/* Forgetting a device deletes its entries only, keeps the totals exact and counts them dropped. */
+static void test_forget_device(void **state)
+{
+    fx_t *fx = *state;
+    size_t removed = 99;
+    assert_int_equal(gw_journal_forget_device(fx->st, "", "dev1", &removed), GW_STORE_EINVAL);
+    assert_int_equal(removed, 0);
+    for (int i = 1; i <= 4; i++)
+        put(fx->st, i); /* a1PK/dev1 */
+    gw_journal_rec_t other = {"a1PK", "dev2", GW_JOURNAL_PROPERTY, "temp", "7", 5};
+    TU_OK(gw_journal_append(fx->st, &other, NULL));
+    gw_journal_rec_t same_dn = {"b2PK", "dev1", GW_JOURNAL_EVENT, "alarm", "{}", 6};
+    TU_OK(gw_journal_append(fx->st, &same_dn, NULL));
+    gw_journal_stats_t before;
+    TU_OK(gw_journal_stats(fx->st, &before));
+    assert_int_equal(before.depth, 6);
+
+    TU_OK(gw_journal_forget_device(fx->st, "a1PK", "dev1", &removed));
+    assert_int_equal(removed, 4);
+    TU_OK(gw_journal_forget_device(fx->st, "a1PK", "dev1", &removed));
+    assert_int_equal(removed, 0);
+
+    gw_journal_stats_t after;
+    TU_OK(gw_journal_stats(fx->st, &after));
+    assert_int_equal(after.depth, 2);
+    assert_int_equal(after.dropped, before.dropped + 4);
+    assert_true(after.bytes < before.bytes);
+    gw_journal_entry_t *e = NULL;
+    size_t n = 0;
+    TU_OK(gw_journal_read(fx->st, 0, 10, &e, &n));
+    assert_int_equal(n, 2);
+    assert_string_equal(e[0].dn, "dev2");
+    assert_string_equal(e[1].pk, "b2PK");
+    gw_journal_entries_free(e, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_sync_normal_and_journal_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget_device, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
