@@ -3,6 +3,7 @@
  * itself is daemon.c.
  */
 #include "daemon.h"
+#include "memtrim.h"
 #include "log.h"
 
 #include <getopt.h>
@@ -45,6 +46,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    (void)gw_malloc_policy(); /* before any thread: see memtrim.h */
     const char *config = DEFAULT_CONFIG;
     int check = 0, c;
     while ((c = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {

@@ -2,10 +2,23 @@
 #include "memtrim.h"
 #include "log.h"
 
+#include <stdlib.h>
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+
+bool gw_malloc_policy(void)
+{
+#ifdef __GLIBC__
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    if (getenv("MALLOC_ARENA_MAX") || (tunables && strstr(tunables, "arena_max")))
+        return false;
+    return mallopt(M_ARENA_MAX, 1) == 1;
+#else
+    return false;
+#endif
+}
 
 static void on_trim(uv_timer_t *t)
 {

@@ -234,6 +234,32 @@ int gw_cloud_request(gw_cloud_t *c, const char *topic, const char *method, json_
 /** Publishes raw bytes on @p topic with the QoS rule above. LGW_OK / LGW_ESTATE / LGW_EINVAL / LGW_EIO. */
 int gw_cloud_publish(gw_cloud_t *c, const char *topic, const void *payload, size_t len);
 
+/*
+ * Shared payloads. gw_cloud_publish() copies the payload, because the message waits in the
+ * publisher's queue (cloud_publish.c) after the call returns. A producer that keeps the text
+ * anyway (the data layer keeps each post until its reply, to requeue its values if it fails)
+ * can build it in a gw_cloud_buf_t instead and publish that: the queue takes a reference, not a
+ * copy, and the buffer is freed when the last holder releases it. References may be released
+ * on any thread.
+ */
+typedef struct gw_cloud_buf gw_cloud_buf_t;
+
+/** A buffer of @p cap bytes (plus a NUL after them) with one reference; NULL when out of memory. */
+gw_cloud_buf_t *gw_cloud_buf_new(size_t cap);
+/** Its bytes (writable until published). NULL for NULL. */
+char *gw_cloud_buf_data(gw_cloud_buf_t *b);
+/** Its capacity in bytes, as passed to gw_cloud_buf_new(). 0 for NULL. */
+size_t gw_cloud_buf_cap(const gw_cloud_buf_t *b);
+/** Takes one more reference; returns @p b. NULL is accepted. */
+gw_cloud_buf_t *gw_cloud_buf_ref(gw_cloud_buf_t *b);
+/** Drops one reference, freeing the buffer with the last one. NULL is accepted. */
+void gw_cloud_buf_release(gw_cloud_buf_t *b);
+
+/** gw_cloud_publish() of the first @p len bytes of @p buf, which is shared rather than copied: the
+ *  caller keeps its own reference and must not change the bytes afterwards. LGW_EINVAL if @p len
+ *  exceeds the capacity. */
+int gw_cloud_publish_buf(gw_cloud_t *c, const char *topic, gw_cloud_buf_t *buf, size_t len);
+
 /* ------------------------------------------------------------ downstream */
 
 /** Kinds of downstream messages, derived from the topic. */

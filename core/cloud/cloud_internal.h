@@ -147,7 +147,10 @@ int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len
 /* Starts it (0), or -1: then cloud_send() calls Paho itself. */
 int cloud_publisher_start(gw_cloud_t *c);
 /* Hands a copy of the message to the thread (LGW_OK / LGW_ENOMEM). Loop thread. */
-int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len, int qos);
+/* Queues a message for the publisher thread: @p buf shared (a reference is taken) when not NULL,
+ * else a copy of @p payload. */
+int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, gw_cloud_buf_t *buf, size_t len,
+                         int qos);
 /* Waits until everything queued has been handed to Paho (or dropped as stale). */
 void cloud_publisher_flush(gw_cloud_t *c);
 /* Stops and joins the thread; what is still queued is dropped. */

@@ -33,8 +33,57 @@ struct cloud_out {
     uint64_t queued_ns;
     size_t len;
     char *topic;
-    char data[]; /* payload, then the topic */
+    gw_cloud_buf_t *buf; /* the payload when shared (gw_cloud_publish_buf), else in data[] */
+    char data[];         /* payload (unless shared), then the topic */
 };
+
+/* ---- shared payloads ---------------------------------------------------------------- */
+
+struct gw_cloud_buf {
+    atomic_uint refs;
+    size_t cap;
+    char data[];
+};
+
+gw_cloud_buf_t *gw_cloud_buf_new(size_t cap)
+{
+    gw_cloud_buf_t *b = malloc(sizeof *b + cap + 1);
+    if (!b)
+        return NULL;
+    atomic_init(&b->refs, 1);
+    b->cap = cap;
+    b->data[cap] = '\0';
+    return b;
+}
+
+char *gw_cloud_buf_data(gw_cloud_buf_t *b)
+{
+    return b ? b->data : NULL;
+}
+
+size_t gw_cloud_buf_cap(const gw_cloud_buf_t *b)
+{
+    return b ? b->cap : 0;
+}
+
+gw_cloud_buf_t *gw_cloud_buf_ref(gw_cloud_buf_t *b)
+{
+    if (b)
+        atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+    return b;
+}
+
+void gw_cloud_buf_release(gw_cloud_buf_t *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
+        free(b);
+}
+
+static void out_free(cloud_out_t *m)
+{
+    gw_cloud_buf_release(m->buf);
+    free(m);
+}
 
 /* Handoff times (cloud_send() → Paho's acceptance) of one batch, recorded under one lock. */
 typedef struct lat_batch {
@@ -83,7 +132,7 @@ static void *publisher(void *arg)
             cloud_out_t *next = m->next;
             if (!stop && c->client && m->gen == c->gen) {
                 MQTTAsync_message msg = MQTTAsync_message_initializer;
-                msg.payload = m->data;
+                msg.payload = m->buf ? m->buf->data : m->data;
                 msg.payloadlen = (int)m->len;
                 msg.qos = m->qos;
                 int rc = MQTTAsync_sendMessage(c->client, m->topic, &msg, NULL);
@@ -98,7 +147,7 @@ static void *publisher(void *arg)
                     warned_gen = m->gen;
                 }
             }
-            free(m);
+            out_free(m); /* Paho copied the payload */
             m = next;
         }
         pthread_mutex_unlock(&c->pub_client_mutex);
@@ -151,7 +200,7 @@ void cloud_publisher_stop(gw_cloud_t *c)
     c->pub_running = false;
     for (cloud_out_t *m = c->pub_head, *n; m; m = n) {
         n = m->next;
-        free(m);
+        out_free(m);
     }
     c->pub_head = c->pub_tail = NULL;
     pthread_cond_destroy(&c->pub_idle);
@@ -172,10 +221,11 @@ void cloud_client_unlock(gw_cloud_t *c)
         pthread_mutex_unlock(&c->pub_client_mutex);
 }
 
-int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len, int qos)
+int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, gw_cloud_buf_t *buf, size_t len,
+                         int qos)
 {
-    size_t tlen = strlen(topic);
-    cloud_out_t *m = malloc(sizeof *m + len + tlen + 1);
+    size_t tlen = strlen(topic), inline_len = buf ? 0 : len;
+    cloud_out_t *m = malloc(sizeof *m + inline_len + tlen + 1);
     if (!m)
         return LGW_ENOMEM;
     m->next = NULL;
@@ -183,9 +233,10 @@ int cloud_publisher_send(gw_cloud_t *c, const char *topic, const void *payload, 
     m->qos = qos;
     m->len = len;
     m->queued_ns = uv_hrtime();
-    if (len)
-        memcpy(m->data, payload, len);
-    m->topic = m->data + len;
+    m->buf = gw_cloud_buf_ref(buf);
+    if (inline_len)
+        memcpy(m->data, payload, inline_len);
+    m->topic = m->data + inline_len;
     memcpy(m->topic, topic, tlen + 1);
     pthread_mutex_lock(&c->pub_q_mutex);
     bool idle = !c->pub_head;

@@ -468,7 +468,8 @@ static void subscribe_all(gw_cloud_t *c)
     free(qos);
 }
 
-int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len)
+/* cloud_send, with the payload either copied or, when @p buf is given, shared with the publisher. */
+static int send_msg(gw_cloud_t *c, const char *topic, const void *payload, gw_cloud_buf_t *buf, size_t len)
 {
     if (!cloud_is_connected(c))
         return LGW_ESTATE;
@@ -476,7 +477,7 @@ int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len
         return LGW_EINVAL;
     int qos = cloud_qos_for(topic);
     if (c->pub_running) { /* the loop never waits on Paho's mutex (cloud_publish.c) */
-        int rc = cloud_publisher_send(c, topic, payload, len, qos);
+        int rc = cloud_publisher_send(c, topic, payload, buf, len, qos);
         if (rc == LGW_OK)
             c->stats.published++;
         return rc;
@@ -494,11 +495,23 @@ int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len
     return LGW_OK;
 }
 
+int cloud_send(gw_cloud_t *c, const char *topic, const void *payload, size_t len)
+{
+    return send_msg(c, topic, payload, NULL, len);
+}
+
 int gw_cloud_publish(gw_cloud_t *c, const char *topic, const void *payload, size_t len)
 {
     if (!c || !topic || !*topic || (!payload && len))
         return LGW_EINVAL;
     return cloud_send(c, topic, payload ? payload : "", len);
+}
+
+int gw_cloud_publish_buf(gw_cloud_t *c, const char *topic, gw_cloud_buf_t *buf, size_t len)
+{
+    if (!c || !topic || !*topic || !buf || len > gw_cloud_buf_cap(buf))
+        return LGW_EINVAL;
+    return send_msg(c, topic, gw_cloud_buf_data(buf), buf, len);
 }
 
 /* ------------------------------------------------------ registration reply */

@@ -406,7 +406,6 @@ static void on_closed(uv_handle_t *h)
     gw_data_t *d = h->data;
     void (*done)(void *) = d->done;
     void *arg = d->done_arg;
-    free(d->env_buf);
     free(d);
     if (done)
         done(arg);

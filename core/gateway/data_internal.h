@@ -57,7 +57,9 @@ typedef struct data_inflight {
     gw_list_t link;          /* gw_data.inflight, in send order */
     char id[16];
     char *topic_reply;       /* the reply topic we expect */
-    char *params;            /* params text, for requeueing on failure */
+    gw_cloud_buf_t *msg;     /* the post as published: shared with the cloud's publisher queue, not copied */
+    const char *params;      /* its params text, inside msg, for requeueing on failure */
+    size_t params_len;
     bool pack;               /* pack/post form; else a post of pk/dn's own */
     char *event_id;          /* event post: the event identifier (params {"value","time"}) */
     char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX];
@@ -115,8 +117,6 @@ struct gw_data {
     gw_list_t held;          /* data_dev_t with held data */
     gw_list_t calls;
     uint32_t next_id;
-    char *env_buf;           /* the Alink envelope of the post being published (uplink_send.c) */
-    size_t env_cap;
     bool connected;
     bool closing;
     void (*done)(void *);

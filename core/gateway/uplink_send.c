@@ -29,7 +29,7 @@ void data_inflight_free(data_inflight_t *f)
     if (!f)
         return;
     free(f->topic_reply);
-    free(f->params);
+    gw_cloud_buf_release(f->msg);
     free(f->event_id);
     free(f->seqs);
     free(f);
@@ -49,44 +49,39 @@ data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *
 {
     char id[16];
     data_next_id(d, id);
-    /* The envelope is built in a buffer the data layer keeps (gw_cloud_publish copies it):
-     * no large allocation per post. */
+    /* The envelope is built once, in a buffer the publisher's queue shares (no copy): the post
+     * keeps it until its reply, for its params if the values must be requeued. */
     static const char p1[] = "{\"id\":\"", p2[] = "\",\"version\":\"1.0\",\"params\":",
                       p3[] = ",\"sys\":{\"ack\":1},\"method\":\"", p4[] = "\"}";
     size_t il = strlen(id), ml = strlen(method);
-    size_t n = sizeof p1 + il + sizeof p2 + len + sizeof p3 + ml + sizeof p4; /* ≥ the text + NUL */
-    if (n > d->env_cap) {
-        char *nb = realloc(d->env_buf, n);
-        if (!nb)
-            return NULL;
-        d->env_buf = nb;
-        d->env_cap = n;
+    size_t n = sizeof p1 + il + sizeof p2 + len + sizeof p3 + ml + sizeof p4; /* ≥ the text */
+    data_inflight_t *f = calloc(1, sizeof *f);
+    gw_cloud_buf_t *msg = f ? gw_cloud_buf_new(n) : NULL;
+    if (!msg) {
+        free(f);
+        return NULL;
     }
-    char *o = d->env_buf;
+    char *o = gw_cloud_buf_data(msg);
 #define PUT(s, l) (memcpy(o, s, l), o += (l))
     PUT(p1, sizeof p1 - 1);
     PUT(id, il);
     PUT(p2, sizeof p2 - 1);
+    const char *params_at = o;
     PUT(params, len);
     PUT(p3, sizeof p3 - 1);
     PUT(method, ml);
     PUT(p4, sizeof p4 - 1);
 #undef PUT
-    data_inflight_t *f = calloc(1, sizeof *f);
-    if (!f)
-        return NULL;
-    int rc = gw_cloud_publish(d->deps.cloud, topic, d->env_buf, (size_t)(o - d->env_buf));
-    if (d->env_cap > (1u << 20)) { /* a huge one-off (a big custom message): do not keep it */
-        free(d->env_buf);
-        d->env_buf = NULL;
-        d->env_cap = 0;
-    }
+    int rc = gw_cloud_publish_buf(d->deps.cloud, topic, msg, (size_t)(o - gw_cloud_buf_data(msg)));
     if (rc != LGW_OK) {
+        gw_cloud_buf_release(msg);
         free(f);
         return NULL;
     }
+    f->msg = msg;
+    f->params = params_at;
+    f->params_len = len;
     snprintf(f->id, sizeof f->id, "%s", id);
-    f->params = strndup(params, len);
     if (asprintf(&f->topic_reply, "%s_reply", topic) < 0)
         f->topic_reply = NULL;
     f->sent_ms = uv_now(d->deps.loop);
@@ -158,13 +153,13 @@ static void fail_post(gw_data_t *d, data_inflight_t *f, int code, const json_t *
         }
         if (code == 520)
             gw_subdev_session_lost(d->deps.subdev, f->pk, f->dn);
-        json_t *p = json_loads(f->params, 0, NULL);
+        json_t *p = json_loadb(f->params, f->params_len, 0, NULL);
         json_t *t = json_object_get(p, "time");
         data_hold(d, dev, true, f->event_id, json_object_get(p, "value"), json_is_integer(t) ? json_integer_value(t) : 0);
         json_decref(p);
         return;
     }
-    json_t *p = json_loads(f->params, 0, NULL);
+    json_t *p = json_loadb(f->params, f->params_len, 0, NULL);
     if (!p) {
         d->st.rejected += f->n_values;
         return;
@@ -203,7 +198,7 @@ static void emit_pack(void *ctx, const char *params, size_t len)
         d->st.sent += f->n_values;
         return;
     }
-    data_inflight_t tmp = {.pack = true, .params = (char *)params};
+    data_inflight_t tmp = {.pack = true, .params = params, .params_len = len};
     fail_post(d, &tmp, -1, NULL);
 }
 
