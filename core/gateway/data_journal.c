@@ -194,7 +194,7 @@ static bool has_block(json_t *params, const char *pk, const char *dn)
     return false;
 }
 
-/* The exact length of a history/post params holding only entry @p e (value @p v). */
+/* The exact length of a history/post params holding only entry @p e (value @p v); (size_t)-1 on OOM. */
 static size_t alone_bytes(const gw_journal_entry_t *e, json_t *v)
 {
     json_t *one = json_pack("[{s{ssss}s[{s{sOsI}}]s[]}]", "identity", "productKey", e->pk, "deviceName", e->dn,
@@ -240,14 +240,17 @@ static long drain_once(gw_data_t *d, size_t max)
         if (bytes + cost > budget + 2) {
             /* alone (bound first, exact only when the bound says no) */
             size_t alone = 2 + blk + ent > budget + 2 ? alone_bytes(&e[i], v) : 0;
+            if (alone == (size_t)-1) { /* out of memory: try again later */
+                json_decref(v);
+                break;
+            }
             if (alone > budget) { /* never sendable: delete it */
                 if (!drop && !(drop = calloc(n, sizeof *drop))) {
                     json_decref(v);
                     break;
                 }
                 drop[nd++] = e[i].seq;
-                data_oversize(d, e[i].pk, e[i].dn, e[i].identifier, e[i].kind == GW_JOURNAL_EVENT,
-                              alone == (size_t)-1 ? 0 : alone);
+                data_oversize(d, e[i].pk, e[i].dn, e[i].identifier, e[i].kind == GW_JOURNAL_EVENT, alone);
                 json_decref(v);
                 continue;
             }
