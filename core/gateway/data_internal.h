@@ -122,6 +122,11 @@ struct gw_data {
     void (*done)(void *);
     void *done_arg;
     gw_data_stats_t st;
+    /* values and events dropped because alone they exceed the byte budget of a message
+     * (gw_tsl_pack_max_bytes: the payload cap minus the envelope): no post could carry
+     * them. Shown as data.oversize by `linkgwctl status` (gateway_ctl.c) */
+    uint64_t oversize;
+    uint64_t oversize_log_at;/* uv_now of the last such warning (one a minute at most) */
     uint32_t lat_us[1024];   /* gateway time of the last downlink requests (arrival → reply), µs */
     size_t lat_n;
     uint64_t stats_at;       /* uv_now of the last periodic stats line */
@@ -183,6 +188,12 @@ void data_send_fail_device(gw_data_t *d, const char *pk, const char *dn);
 /** Fails in-flight posts older than the ack timeout (or all when @p all). */
 void data_send_expire(gw_data_t *d, bool all);
 void data_inflight_free(data_inflight_t *f);
+/**
+ * A value or event of pk/dn (NULL: the gateway) that can never be sent: its
+ * params alone are @p bytes long, over the budget. Counts it (d->oversize)
+ * and warns at most once a minute, naming device and identifier, never the value.
+ */
+void data_oversize(gw_data_t *d, const char *pk, const char *dn, const char *id, bool event, size_t bytes);
 /** Publishes @p params (text) as a request on @p topic and tracks the reply. NULL if not sent. */
 data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *method, const char *params,
                                    size_t len);

@@ -180,7 +180,42 @@ static json_t *block(json_t *params, const char *pk, const char *dn)
     return b;
 }
 
-/* Sends one history/post of up to @p max entries; returns how many were sent, -1 when nothing is left. */
+/* Whether @p params already has the block of pk/dn. */
+static bool has_block(json_t *params, const char *pk, const char *dn)
+{
+    size_t i;
+    json_t *b;
+    json_array_foreach(params, i, b) {
+        json_t *ident = json_object_get(b, "identity");
+        if (!strcmp(json_string_value(json_object_get(ident, "productKey")), pk) &&
+            !strcmp(json_string_value(json_object_get(ident, "deviceName")), dn))
+            return true;
+    }
+    return false;
+}
+
+/* The exact length of a history/post params holding only entry @p e (value @p v); (size_t)-1 on OOM. */
+static size_t alone_bytes(const gw_journal_entry_t *e, json_t *v)
+{
+    json_t *one = json_pack("[{s{ssss}s[{s{sOsI}}]s[]}]", "identity", "productKey", e->pk, "deviceName", e->dn,
+                            e->kind == GW_JOURNAL_EVENT ? "events" : "properties", e->identifier, "value", v, "time",
+                            (json_int_t)e->ts_ms, e->kind == GW_JOURNAL_EVENT ? "properties" : "events");
+    size_t n = one ? json_dumpb(one, NULL, 0, JSON_COMPACT) : 0;
+    json_decref(one);
+    return n ? n : (size_t)-1;
+}
+
+/*
+ * Sends one history/post of up to @p max entries, and at most
+ * gw_tsl_pack_max_bytes() of params (the byte budget of every uplink
+ * message): the batch stops before the entry that would not fit, which is
+ * read again by the next call. Sizes are bounded the pack builder's way
+ * (gw_tsl_entry_bytes, gw_tsl_identity_bytes: every entry and block counted
+ * with a comma, so a batch may be counted two bytes over and still fit). An
+ * entry too big even alone can never be sent: it is deleted from the journal
+ * and counted as oversize (data_oversize). Returns how many were sent, -1
+ * when nothing is left.
+ */
 static long drain_once(gw_data_t *d, size_t max)
 {
     gw_journal_entry_t *e = NULL;
@@ -190,22 +225,56 @@ static long drain_once(gw_data_t *d, size_t max)
         return -1;
     }
     json_t *params = json_array();
-    uint64_t *seqs = calloc(n, sizeof *seqs);
-    size_t k = 0;
-    for (size_t i = 0; i < n && seqs; i++) {
+    uint64_t *seqs = calloc(n, sizeof *seqs), *drop = NULL;
+    size_t k = 0, nd = 0, i = 0;
+    size_t budget = gw_tsl_pack_max_bytes(d->pack), bytes = 2; /* the array's brackets */
+    for (; i < n && seqs; i++) {
         if (!sendable(d, &e[i]))
             continue;
         json_t *v = json_loads(e[i].value_json, JSON_DECODE_ANY, NULL);
         if (!v)
             continue; /* cannot be: we wrote it; it will be dropped by the budget eventually */
+        size_t blk = gw_tsl_identity_bytes(e[i].pk, e[i].dn);
+        size_t ent = gw_tsl_entry_bytes(e[i].identifier, v, e[i].ts_ms) + 2; /* + the {} around it */
+        size_t cost = ent + (has_block(params, e[i].pk, e[i].dn) ? 0 : blk);
+        if (bytes + cost > budget + 2) {
+            /* alone (bound first, exact only when the bound says no) */
+            size_t alone = 2 + blk + ent > budget + 2 ? alone_bytes(&e[i], v) : 0;
+            if (alone == (size_t)-1) { /* out of memory: try again later */
+                json_decref(v);
+                break;
+            }
+            if (alone > budget) { /* never sendable: delete it */
+                if (!drop && !(drop = calloc(n, sizeof *drop))) {
+                    json_decref(v);
+                    break;
+                }
+                drop[nd++] = e[i].seq;
+                data_oversize(d, e[i].pk, e[i].dn, e[i].identifier, e[i].kind == GW_JOURNAL_EVENT, alone);
+                json_decref(v);
+                continue;
+            }
+            if (k) { /* full: this entry starts the next batch */
+                json_decref(v);
+                break;
+            }
+        }
+        bytes += cost;
         json_t *b = block(params, e[i].pk, e[i].dn);
         json_t *entry = json_pack("{s{sosI}}", e[i].identifier, "value", v, "time", (json_int_t)e[i].ts_ms);
         json_array_append_new(json_object_get(b, e[i].kind == GW_JOURNAL_EVENT ? "events" : "properties"), entry);
         seqs[k++] = e[i].seq;
     }
-    d->drain_after = e[n - 1].seq;
+    if (i > 0) /* entries from i on are read again by the next call */
+        d->drain_after = e[i - 1].seq;
     gw_journal_entries_free(e, n);
     journal_busy(d);
+    if (nd) {
+        size_t removed = 0;
+        if (gw_journal_ack(d->deps.store, drop, nd, &removed) != GW_STORE_OK)
+            GW_WARN(DATA_LOG, "cannot remove %zu oversize journal entries", nd);
+    }
+    free(drop);
     if (!k) {
         free(seqs);
         json_decref(params);

@@ -15,7 +15,11 @@
  * in again, after which the held values are resent. Codes that cannot
  * succeed on a resend (6401 no topology, TSL codes …) drop the values of the
  * devices concerned (counted as rejected).
+ * Every params stays within gw_tsl_pack_max_bytes() (GW_TSL_PARAMS_MAX: the
+ * 1 MiB payload cap minus the envelope): the pack builder splits by bytes;
+ * a value or event that cannot fit alone is dropped and counted as oversize.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +187,30 @@ static void fail_post(gw_data_t *d, data_inflight_t *f, int code, const json_t *
     json_decref(p);
 }
 
+/* ---- oversize values ------------------------------------------------------------------- */
+
+#define OVERSIZE_LOG_MS 60000
+
+void data_oversize(gw_data_t *d, const char *pk, const char *dn, const char *id, bool event, size_t bytes)
+{
+    d->oversize++;
+    uint64_t now = uv_now(d->deps.loop);
+    if (d->oversize > 1 && now - d->oversize_log_at < OVERSIZE_LOG_MS)
+        return;
+    d->oversize_log_at = now;
+    GW_WARN(DATA_LOG,
+            "%s/%s: %s '%s' dropped: %zu bytes alone, over the %zu-byte message budget (1 MiB payload cap), so no "
+            "post can carry it (%" PRIu64 " dropped as oversize so far; logged at most once a minute)",
+            pk ? pk : d->gw_pk, dn ? dn : d->gw_dn, event ? "event" : "property", id, bytes,
+            gw_tsl_pack_max_bytes(d->pack), d->oversize);
+}
+
+/* The pack builder's drop callback. */
+static void on_pack_oversize(void *ctx, const char *pk, const char *dn, const char *id, bool event, size_t bytes)
+{
+    data_oversize(ctx, pk, dn, id, event, bytes);
+}
+
 /* ---- flushing ------------------------------------------------------------------------ */
 
 static void emit_pack(void *ctx, const char *params, size_t len)
@@ -202,7 +230,12 @@ static void emit_pack(void *ctx, const char *params, size_t len)
     fail_post(d, &tmp, -1, NULL);
 }
 
-/* One device's queue → property/post on its own topic (tree path; one device means few values). */
+/*
+ * One device's queue → property/post on its own topic (tree path; one device
+ * means few values). Its params (the device's "properties" object) are part
+ * of a pack/post params the builder kept within the byte budget, so they are
+ * within it too; oversize values were dropped by the builder (on_pack_oversize).
+ */
 static void flush_single(gw_data_t *d)
 {
     json_t *msgs = gw_tsl_pack_take(d->pack);
@@ -241,6 +274,7 @@ void data_send_flush(gw_data_t *d)
 {
     if (!d->pack_values && !gw_tsl_pack_pending(d->pack))
         return;
+    gw_tsl_pack_set_drop_cb(d->pack, on_pack_oversize, d);
     /* Backpressure: with max_inflight posts unanswered, values wait in the queue; once
      * the queue holds 4 × flush_values they go to the hold (the journal) instead. */
     bool full = d->connected && d->n_inflight >= d->opt.max_inflight;
@@ -268,12 +302,18 @@ void data_send_event(gw_data_t *d, data_dev_t *dev, const char *id, json_t *valu
     json_t *params = json_pack("{sOsI}", "value", value, "time", (json_int_t)time_ms);
     char *text = params ? json_dumps(params, JSON_COMPACT) : NULL;
     json_decref(params);
+    size_t len = text ? strlen(text) : 0;
+    if (len > gw_tsl_pack_max_bytes(d->pack)) { /* no post can carry it, now or after a resend: not held */
+        free(text);
+        data_oversize(d, dev->pk, dev->dn, id, true, len);
+        return;
+    }
     data_inflight_t *f = NULL;
     if (text && d->connected) {
         char topic[TOPIC_MAX], method[160];
         snprintf(topic, sizeof topic, "/sys/%s/%s/thing/event/%s/post", dev->pk, dev->dn, id);
         snprintf(method, sizeof method, "thing.event.%s.post", id);
-        f = data_send_request(d, topic, method, text, strlen(text));
+        f = data_send_request(d, topic, method, text, len);
     }
     free(text);
     if (!f) {

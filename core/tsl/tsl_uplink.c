@@ -91,6 +91,74 @@ int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now
     return last_ms + period_ms - now_ms;
 }
 
+/* ---- size bounds ------------------------------------------------------------------ */
+
+/*
+ * What the pieces of uplink params cost in bytes. The pack builder's renderer
+ * (sb_str) writes '"' and '\\' as 2 bytes and other bytes below 0x20 as
+ * \u00XX (6); jansson writes some of those shorter (\n) and nothing longer
+ * (no JSON_ENSURE_ASCII, no JSON_ESCAPE_SLASH): so strings are exact or over.
+ */
+#define INT_BYTES 20   /* -9223372036854775808 */
+#define REAL_BYTES 40  /* what sb_real reserves; jansson's %.17g form is at most 24 */
+#define LIT(s) (sizeof(s) - 1)
+
+static size_t str_bytes(const char *s, size_t n)
+{
+    size_t c = n + 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\')
+            c += 1;
+        else if (ch < 0x20)
+            c += 5;
+    }
+    return c;
+}
+
+size_t gw_tsl_json_bytes(const json_t *v)
+{
+    size_t c = 2;
+    const char *k;
+    json_t *x;
+    size_t i;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        json_object_foreach((json_t *)v, k, x)
+            c += str_bytes(k, strlen(k)) + 1 + gw_tsl_json_bytes(x) + 1; /* "k":v, */
+        return c;
+    case JSON_ARRAY:
+        json_array_foreach(v, i, x)
+            c += gw_tsl_json_bytes(x) + 1;
+        return c;
+    case JSON_STRING: return str_bytes(json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: return INT_BYTES;
+    case JSON_REAL: return REAL_BYTES;
+    case JSON_TRUE: return 4;
+    case JSON_FALSE: return 5;
+    case JSON_NULL: return 4;
+    }
+    return 0; /* NULL */
+}
+
+/* `"id":{"value":` v `,"time":` t `}` `,` around a value of @p vbytes. */
+static inline size_t entry_bytes(size_t idbytes, size_t vbytes, int64_t time_ms)
+{
+    return idbytes + LIT(":{\"value\":") + vbytes + (time_ms >= 0 ? LIT(",\"time\":") + INT_BYTES : 0) +
+           LIT("}") + LIT(",");
+}
+
+size_t gw_tsl_entry_bytes(const char *id, const json_t *value, int64_t time_ms)
+{
+    return entry_bytes(str_bytes(id, strlen(id)), gw_tsl_json_bytes(value), time_ms);
+}
+
+size_t gw_tsl_identity_bytes(const char *pk, const char *dn)
+{
+    return LIT("{\"identity\":{\"productKey\":") + str_bytes(pk, strlen(pk)) + LIT(",\"deviceName\":") +
+           str_bytes(dn, strlen(dn)) + LIT("},\"properties\":{") + LIT("},\"events\":{") + LIT("}}") + LIT(",");
+}
+
 /* ---- pack/post builder ---------------------------------------------------- */
 
 /*
@@ -109,7 +177,10 @@ typedef struct item {
     uint32_t hash;      /* of id, for the duplicate check when chunking */
     bool event;
     uint8_t kind;       /* ITEM_* */
+    uint16_t idlen;     /* id as a JSON string literal, in bytes (IDLEN_LONG: longer, measure it) */
 } item_t;
+
+#define IDLEN_LONG UINT16_MAX
 
 enum { ITEM_JSON, ITEM_INT, ITEM_REAL };
 
@@ -145,6 +216,7 @@ typedef struct pack_ids {
     struct {
         char *s;
         uint32_t hash;
+        uint32_t esc;   /* s as a JSON string literal, in bytes */
     } *slot;
     size_t cap, n;
 } pack_ids_t;
@@ -159,6 +231,7 @@ typedef struct pack_ids {
 struct gw_tsl_pack_dev {
     char *pk, *dn;      /* NULL, NULL: the gateway */
     uint64_t hash;
+    size_t hdr;         /* bytes of its sub-device block without entries (0: the gateway) */
     item_t *items;
     size_t n, cap;
     bool active;        /* in devs[] this round */
@@ -184,6 +257,10 @@ typedef struct pack_scratch {
 
 struct gw_tsl_pack {
     size_t max_sub, max_props, max_events;
+    size_t max_bytes;          /* of one message's params */
+    gw_tsl_pack_drop_fn drop_fn;
+    void *drop_ctx;
+    uint64_t dropped;
     pack_scratch_t scr;
     pack_ids_t ids;
     gw_tsl_pack_dev_t **devs; /* this round's devices, insertion order */
@@ -196,9 +273,32 @@ struct gw_tsl_pack {
 gw_tsl_pack_t *gw_tsl_pack_new(void)
 {
     gw_tsl_pack_t *p = calloc(1, sizeof *p);
-    if (p)
+    if (p) {
         gw_tsl_pack_set_limits(p, 0, 0, 0);
+        gw_tsl_pack_set_max_bytes(p, 0);
+    }
     return p;
+}
+
+void gw_tsl_pack_set_max_bytes(gw_tsl_pack_t *p, size_t max_bytes)
+{
+    p->max_bytes = max_bytes && max_bytes < GW_TSL_PARAMS_MAX ? max_bytes : GW_TSL_PARAMS_MAX;
+}
+
+size_t gw_tsl_pack_max_bytes(const gw_tsl_pack_t *p)
+{
+    return p ? p->max_bytes : GW_TSL_PARAMS_MAX;
+}
+
+void gw_tsl_pack_set_drop_cb(gw_tsl_pack_t *p, gw_tsl_pack_drop_fn fn, void *ctx)
+{
+    p->drop_fn = fn;
+    p->drop_ctx = ctx;
+}
+
+uint64_t gw_tsl_pack_dropped(const gw_tsl_pack_t *p)
+{
+    return p ? p->dropped : 0;
 }
 
 void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_props, size_t max_events)
@@ -353,6 +453,7 @@ gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const ch
         return NULL;
     }
     d->hash = h;
+    d->hdr = pk ? gw_tsl_identity_bytes(pk, dn) : 0;
     d->owner = p;
     d->active = true;
     p->devs[p->n_devs++] = d;
@@ -369,15 +470,20 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
-/* The pack's copy of @p id (added when new), its hash in @p *hash; NULL when memory is short. */
-static const char *intern(pack_ids_t *t, const char *id, uint32_t *hash)
+/*
+ * The pack's copy of @p id (added when new), its hash in @p *hash and its
+ * length as a JSON string literal in @p *esc; NULL when memory is short.
+ */
+static const char *intern(pack_ids_t *t, const char *id, uint32_t *hash, uint32_t *esc)
 {
     uint32_t h = hash_str(id);
     *hash = h;
     if (t->cap) {
         for (size_t i = h & (t->cap - 1); t->slot[i].s; i = (i + 1) & (t->cap - 1))
-            if (t->slot[i].hash == h && strcmp(t->slot[i].s, id) == 0)
+            if (t->slot[i].hash == h && strcmp(t->slot[i].s, id) == 0) {
+                *esc = t->slot[i].esc;
                 return t->slot[i].s;
+            }
     }
     if ((t->n + 1) * 2 > t->cap) { /* load under 1/2 */
         size_t cap = t->cap ? t->cap * 2 : 256;
@@ -402,8 +508,11 @@ static const char *intern(pack_ids_t *t, const char *id, uint32_t *hash)
     size_t i = h & (t->cap - 1);
     while (t->slot[i].s)
         i = (i + 1) & (t->cap - 1);
+    size_t e = str_bytes(c, strlen(c));
     t->slot[i].s = c;
     t->slot[i].hash = h;
+    t->slot[i].esc = e < UINT32_MAX ? (uint32_t)e : UINT32_MAX;
+    *esc = t->slot[i].esc;
     t->n++;
     return c;
 }
@@ -425,10 +534,12 @@ static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t
         d->cap = cap;
     }
     item_t *it = &d->items[d->n];
-    if (!(it->id = intern(&d->owner->ids, id, &it->hash))) {
+    uint32_t esc;
+    if (!(it->id = intern(&d->owner->ids, id, &it->hash, &esc))) {
         json_decref(value);
         return -1;
     }
+    it->idlen = esc < IDLEN_LONG ? (uint16_t)esc : IDLEN_LONG;
     if (json_is_integer(value)) {
         it->kind = ITEM_INT;
         it->v.i = json_integer_value(value);
@@ -478,13 +589,19 @@ typedef struct pchunk {
     const gw_tsl_pack_dev_t *dev;
     size_t begin, end;   /* items [begin, end) */
     size_t np, ne;
+    size_t bytes;        /* bound of its text in the message (block and entries, with commas) */
     size_t msg;
 } pchunk_t;
 
 typedef struct pmsg {
     size_t n_sub, n_props, n_events;
+    size_t bytes;        /* bound of its text: MSG_BASE + its chunks' bytes */
     bool has_gw;
 } pmsg_t;
+
+/* A message's params without entries and without sub-devices; the "subDevices" array around them. */
+#define MSG_BASE (LIT("{\"properties\":{") + LIT("},\"events\":{") + LIT("}") + LIT("}"))
+#define SUBS_WRAP (LIT(",\"subDevices\":[") + LIT("]"))
 
 typedef struct plan {
     pchunk_t *chunks;
@@ -556,17 +673,79 @@ static bool dup_add(dupset_t *ds, const item_t *it)
     }
 }
 
+/*
+ * Byte accounting: every entry and every sub-device block is counted with a
+ * comma after it, where the last of each list has none: a message is counted
+ * at least one byte over its text, two when it holds a sub-device. So a
+ * message may be counted up to max_bytes + 1 (+ 1 with a sub-device) and
+ * still fit; for a value alone in a message that is exact. Each chunk of a
+ * sub-device also counts the "subDevices" array around it (once would do).
+ */
+static inline size_t msg_cap(const gw_tsl_pack_t *p, bool subs)
+{
+    return p->max_bytes + 1 + (subs ? 1 : 0);
+}
+
 static bool msg_fits(const gw_tsl_pack_t *p, const pmsg_t *m, bool gw, const pchunk_t *c)
 {
     if (gw ? m->has_gw : m->n_sub >= p->max_sub)
         return false;
-    return m->n_props + c->np <= p->max_props && m->n_events + c->ne <= p->max_events;
+    return m->n_props + c->np <= p->max_props && m->n_events + c->ne <= p->max_events &&
+           m->bytes + c->bytes <= msg_cap(p, m->n_sub > 0 || !gw);
+}
+
+/* Bound of @p it's entry in bytes (with a comma). */
+static inline size_t item_bytes(const item_t *it)
+{
+    size_t idb = it->idlen != IDLEN_LONG ? it->idlen : str_bytes(it->id, strlen(it->id));
+    size_t vb = it->kind == ITEM_INT ? INT_BYTES : it->kind == ITEM_REAL ? REAL_BYTES : gw_tsl_json_bytes(it->v.j);
+    return entry_bytes(idb, vb, it->time_ms);
+}
+
+/* Digits (and sign) of @p v. */
+static size_t int_digits(int64_t v)
+{
+    char b[24];
+    return (size_t)snprintf(b, sizeof b, "%" PRId64, v);
+}
+
+/*
+ * @p it's entry measured exactly (for a value whose bound does not fit: is
+ * it really too big?). Numbers keep their bound; JSON values are written
+ * once by jansson to count them (json_dumpb into no buffer), as both
+ * renderers write them. (size_t)-1 when jansson cannot write it.
+ */
+static size_t item_exact(const item_t *it)
+{
+    if (it->kind != ITEM_JSON)
+        return item_bytes(it);
+    size_t vb = json_dumpb(it->v.j, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT);
+    if (vb == 0)
+        return (size_t)-1;
+    size_t idb = it->idlen != IDLEN_LONG ? it->idlen : str_bytes(it->id, strlen(it->id));
+    size_t tb = it->time_ms >= 0 ? LIT(",\"time\":") + int_digits(it->time_ms) : 0;
+    return idb + LIT(":{\"value\":") + vb + tb + LIT("}") + LIT(",");
+}
+
+/* Takes oversize item @p it (of @p d) out: tells the drop callback, counts, releases. */
+static void drop_oversize(gw_tsl_pack_t *p, const gw_tsl_pack_dev_t *d, item_t *it, size_t bytes)
+{
+    if (p->drop_fn)
+        p->drop_fn(p->drop_ctx, d->pk, d->dn, item_id(it), it->event, bytes);
+    p->dropped++;
+    p->pending--;
+    item_release(it);
 }
 
 /*
  * Cuts every device's queue into chunks and places each chunk first-fit in
  * a message after the one holding the device's previous chunk (so values of
- * one identifier keep their order). Returns false when memory is short.
+ * one identifier keep their order). A chunk stops at the count limits, at a
+ * repeated identifier and where its bytes would not fit an empty message.
+ * A value that does not fit even alone is taken out of the queue on the way
+ * (drop_oversize; the queue is compacted in the same pass: items are read at
+ * r and kept at w <= r). Returns NULL when memory is short (the queues are
+ * intact then, minus the oversize values already dropped).
  */
 static plan_t *plan_build(gw_tsl_pack_t *p)
 {
@@ -580,22 +759,43 @@ static plan_t *plan_build(gw_tsl_pack_t *p)
     size_t first_open = 0;
     bool ok = true;
     for (size_t di = 0; di < p->n_devs && ok; di++) {
-        const gw_tsl_pack_dev_t *d = p->devs[di];
+        gw_tsl_pack_dev_t *d = p->devs[di];
         bool gw = d->pk == NULL;
-        size_t i = 0, from = first_open;
-        while (i < d->n) {
-            pchunk_t c = { d, i, i, 0, 0, 0 };
+        size_t fixed = gw ? 0 : d->hdr + SUBS_WRAP;
+        /* the most a chunk may count: what fits an empty message */
+        size_t cap = msg_cap(p, !gw), room = cap >= MSG_BASE + fixed ? cap - MSG_BASE : 0;
+        size_t r = 0, w = 0, from = first_open;
+        while (r < d->n) {
+            pchunk_t c = { d, w, w, 0, 0, fixed, 0 };
             ds->stamp++;
-            for (; i < d->n; i++) {
-                const item_t *it = &d->items[i];
-                if ((it->event ? c.ne >= p->max_events : c.np >= p->max_props) || !dup_add(ds, it))
+            for (; r < d->n; r++) {
+                item_t *it = &d->items[r];
+                if (it->event ? c.ne >= p->max_events : c.np >= p->max_props)
                     break;
-                if (it->event)
+                size_t b = item_bytes(it);
+                if (fixed + b > room) {
+                    b = item_exact(it); /* (size_t)-1: jansson cannot write it either */
+                    if (b == (size_t)-1 || fixed + b > room) {
+                        drop_oversize(p, d, it, b == (size_t)-1 ? 0 : b - 1);
+                        continue;
+                    }
+                }
+                if (c.bytes + b > room)
+                    break;
+                if (w != r) /* moved before dup_add, which keeps its address */
+                    d->items[w] = *it;
+                if (!dup_add(ds, &d->items[w]))
+                    break; /* d->items[r] is intact: it starts the next chunk */
+                w++;
+                c.bytes += b;
+                if (d->items[w - 1].event)
                     c.ne++;
                 else
                     c.np++;
             }
-            c.end = i;
+            c.end = w;
+            if (c.end == c.begin)
+                break; /* only oversize values were left */
             size_t m = from < first_open ? first_open : from;
             while (m < pl->n_msgs && !msg_fits(p, &pl->msgs[m], gw, &c))
                 m++;
@@ -603,6 +803,7 @@ static plan_t *plan_build(gw_tsl_pack_t *p)
                 if (!(ok = grow((void **)&pl->msgs, &pl->cap_msgs, pl->n_msgs + 1, sizeof *pl->msgs)))
                     break;
                 memset(&pl->msgs[pl->n_msgs++], 0, sizeof *pl->msgs);
+                pl->msgs[m].bytes = MSG_BASE;
             }
             if (!(ok = grow((void **)&pl->chunks, &pl->cap_chunks, pl->n_chunks + 1, sizeof *pl->chunks)))
                 break;
@@ -613,12 +814,17 @@ static plan_t *plan_build(gw_tsl_pack_t *p)
                 pm->n_sub++;
             pm->n_props += c.np;
             pm->n_events += c.ne;
+            pm->bytes += c.bytes;
             c.msg = m;
             pl->chunks[pl->n_chunks++] = c;
             from = m + 1;
             while (first_open < pl->n_msgs && pl->msgs[first_open].n_sub >= p->max_sub &&
                    pl->msgs[first_open].has_gw)
                 first_open++;
+        }
+        if (w != r) { /* close the gap left by dropped values (also when stopped short of memory) */
+            memmove(d->items + w, d->items + r, (d->n - r) * sizeof *d->items);
+            d->n -= r - w;
         }
     }
     /* group chunks by message (counting sort, stable) */
@@ -896,8 +1102,9 @@ long gw_tsl_pack_flush(gw_tsl_pack_t *p, gw_tsl_pack_emit_fn emit, void *ctx)
     const plan_t *pl = plan_build(p);
     if (!pl)
         return -1;
-    /* One message at a time in a buffer kept between flushes (a message is at most
-     * 200 properties and 20 events: tens of KB). Detached during the emits. */
+    /* One message at a time in a buffer kept between flushes (a message of numbers is
+     * tens of KB; one of large values up to max_bytes, and a buffer grown past
+     * PACK_SCRATCH_KEEP is given back). Detached during the emits. */
     sbuf_t b = { p->scr.text, 0, p->scr.text_cap, false };
     p->scr.text = NULL;
     p->scr.text_cap = 0;

@@ -5,13 +5,17 @@
  *  - the pack/post builder that batches the properties and events of many
  *    sub-devices (and of the gateway itself) into
  *    `thing.event.property.pack.post` params within the platform's limits
- *    (≤ 20 sub-devices, ≤ 200 properties and ≤ 20 events per message),
- *    splitting beyond them.
+ *    (≤ 20 sub-devices, ≤ 200 properties and ≤ 20 events per message) and
+ *    within the payload cap in bytes (GW_TSL_PARAMS_MAX), splitting beyond
+ *    them;
+ *  - size bounds of JSON text, so the other uplink paths (event posts, the
+ *    journal's history/post) stay under the same cap.
  */
 #ifndef GW_TSL_UPLINK_H
 #define GW_TSL_UPLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
@@ -70,12 +74,63 @@ bool gw_tsl_full_report_due(int64_t period_ms, int64_t last_ms, int64_t now_ms);
  */
 int64_t gw_tsl_full_report_delay(int64_t period_ms, int64_t last_ms, int64_t now_ms);
 
+/* ---- payload cap --------------------------------------------------------------- */
+
+/**
+ * The largest MQTT payload the platform and its SDK accept: 1 MiB
+ * (alink-protocol.md §1.3, LinkSDK CORE_MQTT_PAYLOAD_MAXLEN). A message over
+ * it is refused whatever its content, so resending it can never succeed.
+ */
+#define GW_TSL_PAYLOAD_MAX (1024u * 1024u)
+
+/**
+ * Bytes kept for the Alink envelope around the params:
+ *   {"id":"…","version":"1.0","params":…,"sys":{"ack":1},"method":"…"}
+ * is 63 bytes of fixed text, an id of at most 15 characters and a method of at
+ * most 81 bytes (thing.event.{identifier ≤ 64}.post): ≤ 159 bytes today. The
+ * margin is 4 KiB so that a longer id, another `sys` field or a longer method
+ * never needs this number revisited.
+ */
+#define GW_TSL_ENVELOPE_MARGIN 4096u
+
+/**
+ * The byte budget of the params of every uplink message: pack/post,
+ * property/post, event posts and history/post. The one number those paths
+ * share (the pack builder's default, gw_tsl_pack_max_bytes()).
+ */
+#define GW_TSL_PARAMS_MAX (GW_TSL_PAYLOAD_MAX - GW_TSL_ENVELOPE_MARGIN)
+
+/**
+ * An upper bound of the length of @p v written as compact JSON
+ * (json_dumpb with JSON_COMPACT | JSON_ENCODE_ANY, or the pack builder's
+ * renderer): exact for strings, objects and arrays of them, 20 bytes per
+ * integer, 40 per real. Walks the value once, writes nothing. 0 for NULL.
+ */
+size_t gw_tsl_json_bytes(const json_t *v);
+
+/**
+ * An upper bound of one entry `"id":{"value":v,"time":t}` and the comma
+ * that may follow it (@p time_ms < 0: no "time"), as the pack builder and the
+ * history/post both write it.
+ */
+size_t gw_tsl_entry_bytes(const char *id, const json_t *value, int64_t time_ms);
+
+/**
+ * An upper bound of a sub-device block without its entries:
+ * `{"identity":{"productKey":pk,"deviceName":dn},"properties":{},"events":{}}`
+ * (the same length with [] as history/post writes it) and a comma.
+ */
+size_t gw_tsl_identity_bytes(const char *pk, const char *dn);
+
 /* ---- pack/post builder ---------------------------------------------------- */
 
 typedef struct gw_tsl_pack gw_tsl_pack_t;
 typedef struct gw_tsl_pack_dev gw_tsl_pack_dev_t;
 
-/** New empty builder with the platform's limits (20 sub-devices, 200 properties, 20 events). */
+/**
+ * New empty builder with the platform's limits (20 sub-devices, 200
+ * properties, 20 events) and a budget of GW_TSL_PARAMS_MAX bytes per params.
+ */
 gw_tsl_pack_t *gw_tsl_pack_new(void);
 
 /**
@@ -83,6 +138,33 @@ gw_tsl_pack_t *gw_tsl_pack_new(void);
  * For tests and for staying under a payload size.
  */
 void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_props, size_t max_events);
+
+/**
+ * Lowers the byte budget of one message's params (0 or above
+ * GW_TSL_PARAMS_MAX: GW_TSL_PARAMS_MAX). For tests (a small budget exercises
+ * the splitting with small values) and for the other uplink paths, which read
+ * it with gw_tsl_pack_max_bytes() so the whole data layer has one budget.
+ */
+void gw_tsl_pack_set_max_bytes(gw_tsl_pack_t *p, size_t max_bytes);
+
+/** The byte budget of one message's params. */
+size_t gw_tsl_pack_max_bytes(const gw_tsl_pack_t *p);
+
+/**
+ * Told about a value that can never be sent: alone in a message (with its
+ * device's identity) its rendering exceeds the byte budget (@p bytes: its
+ * entry's size). @p pk / @p dn NULL for the gateway itself. The value is
+ * never passed (it may be huge, or private). Called from take/flush, before
+ * the value is released; must not call into the builder.
+ */
+typedef void (*gw_tsl_pack_drop_fn)(void *ctx, const char *pk, const char *dn, const char *id, bool event,
+                                    size_t bytes);
+
+/** Sets the callback for values dropped as oversize (NULL: dropped silently, still counted). */
+void gw_tsl_pack_set_drop_cb(gw_tsl_pack_t *p, gw_tsl_pack_drop_fn fn, void *ctx);
+
+/** Number of values dropped as oversize since the builder was made. */
+uint64_t gw_tsl_pack_dropped(const gw_tsl_pack_t *p);
 
 /** Frees the builder and everything pending. NULL is a no-op. */
 void gw_tsl_pack_free(gw_tsl_pack_t *p);
@@ -120,10 +202,15 @@ size_t gw_tsl_pack_devices(const gw_tsl_pack_t *p);
  *    "subDevices":[{"identity":{"productKey":pk,"deviceName":dn},
  *                   "properties":{…},"events":{…}}, …]}
  * and respects the limits: sub-devices per message, properties and events
- * per message (gateway's and sub-devices' together). A device whose queue
- * exceeds a message (or repeats an identifier) is split into chunks sent in
- * successive messages, in queue order; other devices fill the free room
- * first-fit. Devices keep their first-queued order.
+ * per message (gateway's and sub-devices' together), and the byte budget
+ * (gw_tsl_pack_max_bytes(): the element written as compact JSON is never
+ * longer; sizes are bounded, not measured, so a message may be split a little
+ * before it would really reach the budget). A device whose queue exceeds a
+ * message (or repeats an identifier) is split into chunks sent in successive
+ * messages, in queue order; other devices fill the free room first-fit.
+ * Devices keep their first-queued order. A value that does not fit even
+ * alone is taken out of the queue, released and reported to the drop callback
+ * (gw_tsl_pack_set_drop_cb); everything else goes out exactly once.
  */
 json_t *gw_tsl_pack_take(gw_tsl_pack_t *p);
 
@@ -133,7 +220,9 @@ typedef void (*gw_tsl_pack_emit_fn)(void *ctx, const char *params, size_t len);
 /**
  * Like gw_tsl_pack_take() but renders each message's params straight to JSON
  * text (no jansson tree; several times faster) and hands them to @p emit in
- * order; the caller wraps them in the Alink envelope. Reals are written with
+ * order (each at most gw_tsl_pack_max_bytes() long; oversize values are
+ * dropped as in gw_tsl_pack_take()); the caller wraps them in the Alink
+ * envelope. Reals are written with
  * the shortest text that reads back exactly (gw_tsl_num_fmt_real: %g's form,
  * 15 to 17 significant digits at most), and always with a decimal point or
  * exponent (20 → 20.0). The builder is emptied
