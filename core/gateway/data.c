@@ -284,12 +284,13 @@ static void data_log_totals(gw_data_t *d)
     gw_data_get_stats(d, &s);
     GW_INFO(DATA_LOG,
             "totals: reported=%" PRIu64 " invalid=%" PRIu64 " unchanged=%" PRIu64 " sent=%" PRIu64 " posts=%" PRIu64
-            " acked=%" PRIu64 " rejected=%" PRIu64 " journaled=%" PRIu64 " drained=%" PRIu64 " events_sent=%" PRIu64
+            " acked=%" PRIu64 " rejected=%" PRIu64 " oversize=%" PRIu64 " journaled=%" PRIu64 " drained=%" PRIu64 " events_sent=%" PRIu64
             " events_acked=%" PRIu64 " downlink=%" PRIu64 " downlink_refused=%" PRIu64 " downlink_p50_us=%" PRIu32
             " downlink_p99_us=%" PRIu32 " journal_depth=%" PRIu64 " journal_bytes=%" PRIu64 " journal_dropped=%" PRIu64
             " journal_oldest_age_ms=%" PRId64 " wal_segments=%" PRIu64 " wal_pending=%" PRIu64 " wal_recovered=%" PRIu64
             " wal_full=%" PRIu64,
-            s.reported, s.invalid, s.suppressed, s.sent, s.messages, s.acked, s.rejected, s.journaled, s.drained,
+            s.reported, s.invalid, s.suppressed, s.sent, s.messages, s.acked, s.rejected, s.oversize, s.journaled,
+            s.drained,
             s.events_sent, s.events_acked, s.downlink, s.downlink_refused, p50, p99, s.journal_depth, s.journal_bytes,
             s.journal_dropped, s.journal_oldest_age_ms, s.wal_segments, s.wal_pending, s.wal_recovered, s.wal_full);
 }
@@ -472,12 +473,13 @@ json_t *gw_data_status_json(gw_data_t *d)
 {
     gw_data_stats_t s;
     gw_data_get_stats(d, &s);
-    json_t *j = json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIs{sIsIsIsI}}",
+    json_t *j = json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIsIs{sIsIsIsI}}",
                      "reported", (json_int_t)s.reported, "unmapped", (json_int_t)s.unmapped,
                      "invalid", (json_int_t)s.invalid, "suppressed", (json_int_t)s.suppressed,
                      "sent", (json_int_t)s.sent, "acked", (json_int_t)s.acked,
                      "rejected", (json_int_t)s.rejected, "requeued", (json_int_t)s.requeued,
-                     "held_dropped", (json_int_t)s.held_dropped, "messages", (json_int_t)s.messages,
+                     "held_dropped", (json_int_t)s.held_dropped, "oversize", (json_int_t)s.oversize,
+                     "messages", (json_int_t)s.messages,
                      "events_sent", (json_int_t)s.events_sent, "events_acked", (json_int_t)s.events_acked,
                      "events_failed", (json_int_t)s.events_failed, "downlink", (json_int_t)s.downlink,
                      "downlink_refused", (json_int_t)s.downlink_refused, "journaled", (json_int_t)s.journaled,

@@ -83,6 +83,7 @@ typedef struct gw_data_stats {
     uint64_t rejected;        /**< values in posts refused by the platform for good (e.g. 6401, TSL codes) */
     uint64_t requeued;        /**< values put back after a failed/unacked post or a missing session */
     uint64_t held_dropped;    /**< values dropped from a full in-memory hold (no journal) */
+    uint64_t oversize;        /**< values/events dropped because alone they exceed a message's byte budget */
     uint64_t messages;        /**< posts published */
     uint64_t events_sent, events_acked, events_failed, events_invalid;
     uint64_t downlink;        /**< downstream requests handled */

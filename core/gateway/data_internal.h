@@ -122,11 +122,7 @@ struct gw_data {
     void (*done)(void *);
     void *done_arg;
     gw_data_stats_t st;
-    /* values and events dropped because alone they exceed the byte budget of a message
-     * (gw_tsl_pack_max_bytes: the payload cap minus the envelope): no post could carry
-     * them. Shown as data.oversize by `linkgwctl status` (gateway_ctl.c) */
-    uint64_t oversize;
-    uint64_t oversize_log_at;/* uv_now of the last such warning (one a minute at most) */
+    uint64_t oversize_log_at;/* uv_now of the last st.oversize warning (one a minute at most) */
     uint32_t lat_us[1024];   /* gateway time of the last downlink requests (arrival → reply), µs */
     size_t lat_n;
     uint64_t stats_at;       /* uv_now of the last periodic stats line */
@@ -190,7 +186,7 @@ void data_send_expire(gw_data_t *d, bool all);
 void data_inflight_free(data_inflight_t *f);
 /**
  * A value or event of pk/dn (NULL: the gateway) that can never be sent: its
- * params alone are @p bytes long, over the budget. Counts it (d->oversize)
+ * params alone are @p bytes long, over the budget. Counts it (d->st.oversize)
  * and warns at most once a minute, naming device and identifier, never the value.
  */
 void data_oversize(gw_data_t *d, const char *pk, const char *dn, const char *id, bool event, size_t bytes);

@@ -4,7 +4,6 @@
  */
 #include "gateway_ctl.h"
 #include "data.h"
-#include "data_internal.h" /* the oversize counter, not in gw_data_stats_t */
 #include "gateway.h"
 #include "log.h"
 #include "store/cred_csv.h"
@@ -69,12 +68,8 @@ static json_t *handle(gw_ctl_t *ctl, json_t *req)
                                                       "deviceName", gw_cloud_device_name(c)));
         json_object_set_new(st, "store", json_string(gw_store_db_path(gw_gateway_store(ctl->gw))));
         gw_data_t *dl = gw_data_current(); /* the data layer, when its module is loaded */
-        if (dl) {
-            json_t *data = gw_data_status_json(dl);
-            /* values/events dropped because no message could carry them (payload cap) */
-            json_object_set_new(data, "oversize", json_integer((json_int_t)dl->oversize));
-            json_object_set_new(st, "data", data);
-        }
+        if (dl)
+            json_object_set_new(st, "data", gw_data_status_json(dl));
         return json_pack("{s:b,s:o}", "ok", 1, "status", st);
     }
     if (strcmp(cmd, "devices") == 0)

@@ -193,16 +193,16 @@ static void fail_post(gw_data_t *d, data_inflight_t *f, int code, const json_t *
 
 void data_oversize(gw_data_t *d, const char *pk, const char *dn, const char *id, bool event, size_t bytes)
 {
-    d->oversize++;
+    d->st.oversize++;
     uint64_t now = uv_now(d->deps.loop);
-    if (d->oversize > 1 && now - d->oversize_log_at < OVERSIZE_LOG_MS)
+    if (d->st.oversize > 1 && now - d->oversize_log_at < OVERSIZE_LOG_MS)
         return;
     d->oversize_log_at = now;
     GW_WARN(DATA_LOG,
             "%s/%s: %s '%s' dropped: %zu bytes alone, over the %zu-byte message budget (1 MiB payload cap), so no "
             "post can carry it (%" PRIu64 " dropped as oversize so far; logged at most once a minute)",
             pk ? pk : d->gw_pk, dn ? dn : d->gw_dn, event ? "event" : "property", id, bytes,
-            gw_tsl_pack_max_bytes(d->pack), d->oversize);
+            gw_tsl_pack_max_bytes(d->pack), d->st.oversize);
 }
 
 /* The pack builder's drop callback. */

@@ -171,11 +171,12 @@ static void print_status(json_t *st)
     }
     json_t *data = json_object_get(st, "data"), *j = json_object_get(data, "journal");
     if (data) {
-        printf("uplink         sent=%lld acked=%lld rejected=%lld invalid=%lld\n",
+        printf("uplink         sent=%lld acked=%lld rejected=%lld invalid=%lld oversize=%lld\n",
                (long long)json_integer_value(json_object_get(data, "sent")),
                (long long)json_integer_value(json_object_get(data, "acked")),
                (long long)json_integer_value(json_object_get(data, "rejected")),
-               (long long)json_integer_value(json_object_get(data, "invalid")));
+               (long long)json_integer_value(json_object_get(data, "invalid")),
+               (long long)json_integer_value(json_object_get(data, "oversize")));
         printf("journal        depth=%lld bytes=%lld oldest_age_ms=%lld dropped=%lld\n",
                (long long)json_integer_value(json_object_get(j, "depth")),
                (long long)json_integer_value(json_object_get(j, "bytes")),
