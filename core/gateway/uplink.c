@@ -103,10 +103,13 @@ void data_uplink_properties(gw_data_t *d, const gw_hub_device_t *hd, const lgw_r
             json_decref(j);
             continue;
         }
-        if (!pd && !(pd = gw_tsl_pack_device(d->pack, dev->pk, dev->dn))) {
-            data_hold(d, dev, false, id, j, ts);
-            json_decref(j);
-            continue;
+        if (!pd) {
+            if (!(pd = gw_tsl_pack_device(d->pack, dev->pk, dev->dn))) {
+                data_hold(d, dev, false, id, j, ts);
+                json_decref(j);
+                continue;
+            }
+            (void)gw_tsl_pack_reserve(pd, n - i); /* at most the rest of the report; a hint */
         }
         if (gw_tsl_pack_add_property(pd, id, j, ts) == 0)
             d->pack_values++;

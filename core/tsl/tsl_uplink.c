@@ -308,13 +308,44 @@ void gw_tsl_pack_set_limits(gw_tsl_pack_t *p, size_t max_subdevs, size_t max_pro
     p->max_events = max_events && max_events < GW_TSL_MAX_EVENTS_PER_PACK ? max_events : GW_TSL_MAX_EVENTS_PER_PACK;
 }
 
-/* Empties @p d's queue (the block stays). */
+/* Item arrays up to this many entries stay with their idle block; larger ones are given back. */
+#define DEV_ITEMS_KEEP 16
+
+/*
+ * Empties @p d's queue (the block stays). A large item array is freed: a
+ * device reporting 100 points keeps 3-4 KB otherwise, and the blocks of all
+ * devices hold them at once (200 KB at 50 devices) although only the devices
+ * that reported since the last flush need one; gw_tsl_pack_reserve() makes
+ * the next round's array in one allocation.
+ */
 static void dev_reset(gw_tsl_pack_dev_t *d)
 {
     for (size_t i = 0; i < d->n; i++)
         item_release(&d->items[i]);
     d->n = 0;
     d->active = false;
+    if (d->cap > DEV_ITEMS_KEEP) {
+        free(d->items);
+        d->items = NULL;
+        d->cap = 0;
+    }
+}
+
+static int dev_grow(gw_tsl_pack_dev_t *d, size_t cap)
+{
+    item_t *v = realloc(d->items, cap * sizeof *v);
+    if (!v)
+        return -1;
+    d->items = v;
+    d->cap = cap;
+    return 0;
+}
+
+int gw_tsl_pack_reserve(gw_tsl_pack_dev_t *d, size_t more)
+{
+    if (!d || more > SIZE_MAX / sizeof(item_t) - d->n)
+        return -1;
+    return d->n + more <= d->cap ? 0 : dev_grow(d, d->n + more);
 }
 
 static void dev_free(gw_tsl_pack_dev_t *d)
@@ -523,15 +554,9 @@ static int add_item(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t
         json_decref(value);
         return -1;
     }
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        item_t *v = realloc(d->items, cap * sizeof *v);
-        if (!v) {
-            json_decref(value);
-            return -1;
-        }
-        d->items = v;
-        d->cap = cap;
+    if (d->n == d->cap && dev_grow(d, d->cap ? d->cap * 2 : 8) != 0) {
+        json_decref(value);
+        return -1;
     }
     item_t *it = &d->items[d->n];
     uint32_t esc;

@@ -185,6 +185,13 @@ gw_tsl_pack_dev_t *gw_tsl_pack_device(gw_tsl_pack_t *p, const char *pk, const ch
  */
 int gw_tsl_pack_add_property(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms);
 
+/**
+ * Makes room for @p more items in @p d's queue at once (a report of n values reserves n before
+ * queueing them: one allocation instead of a doubling series). Optional; 0 or -1 (out of memory,
+ * nothing changed; queueing still works and grows as needed).
+ */
+int gw_tsl_pack_reserve(gw_tsl_pack_dev_t *d, size_t more);
+
 /** Queues event @p id with its output object @p value (stolen) and time. Same contract. */
 int gw_tsl_pack_add_event(gw_tsl_pack_dev_t *d, const char *id, json_t *value, int64_t time_ms);
 
