@@ -16,7 +16,6 @@
 struct gw_hub_inst {
     lgw_instance_t *inst;
     gw_strmap_t devices;    /* device id -> gw_hub_device_t */
-    gw_hub_names_t names;   /* point names of the last values of its devices, interned */
     unsigned unknown_warned;
     unsigned values_warned;
     gw_list_t link;         /* in hub->insts */
@@ -30,6 +29,10 @@ typedef struct consumer {
 struct gw_hub {
     gw_host_t *host;
     gw_list_t insts;
+    /* point names of the devices' last values, interned once for every instance: instances of
+     * one driver name their points alike (50 Modbus buses with the same register map: 100
+     * names, not 5,000) */
+    gw_hub_names_t names;
     consumer_t consumers[MAX_CONSUMERS];
     size_t nconsumers;
     gw_reqs_t reqs;
@@ -127,13 +130,16 @@ gw_hub_t *gw_hub_new(gw_host_t *host)
         return NULL;
     hub->host = host;
     gw_list_init(&hub->insts);
+    gw_hub_names_init(&hub->names);
     gw_reqs_init(&hub->reqs, host);
     return hub;
 }
 
 static void hub_closed(uv_handle_t *h)
 {
-    free(gw_container_of((gw_reqs_t *)h->data, gw_hub_t, reqs));
+    gw_hub_t *hub = gw_container_of((gw_reqs_t *)h->data, gw_hub_t, reqs);
+    gw_hub_names_free(&hub->names); /* every device (and its names) went with its instance */
+    free(hub);
 }
 
 void gw_hub_free(gw_hub_t *hub)
@@ -278,7 +284,6 @@ void gw_hub_instance_started(gw_hub_t *hub, lgw_instance_t *inst)
     }
     hi->inst = inst;
     gw_strmap_init(&hi->devices);
-    gw_hub_names_init(&hi->names);
     gw_list_push_back(&hub->insts, &hi->link);
     inst->hub = hi;
     NOTIFY(hub, instance_started, inst->name);
@@ -311,7 +316,6 @@ void gw_hub_instance_stopped(gw_hub_t *hub, lgw_instance_t *inst)
     gw_strmap_foreach(&hi->devices, offline_dev, hub);
     gw_strmap_foreach(&hi->devices, free_dev, NULL);
     gw_strmap_free(&hi->devices);
-    gw_hub_names_free(&hi->names);
     gw_list_remove(&hi->link);
     inst->hub = NULL;
     free(hi);
@@ -337,7 +341,7 @@ void gw_hub_device_added(gw_hub_t *hub, lgw_instance_t *inst, const char *id, co
     }
     dev = calloc(1, sizeof *dev);
     if (dev)
-        gw_hub_values_init(&dev->values, &hi->names);
+        gw_hub_values_init(&dev->values, &hub->names);
     if (!dev || !(dev->device_id = strdup(id)) || !(dev->model = strdup(model)) ||
         gw_strmap_put(&hi->devices, dev->device_id, dev) != 0) {
         if (dev)

@@ -3,7 +3,7 @@
  * reported, kept compactly and found by name in constant time.
  *
  * Two pieces:
- *  - gw_hub_names_t, a pool of interned point names (one per hub instance).
+ *  - gw_hub_names_t, a pool of interned point names (one per hub, shared by its instances).
  *    Devices of the same model report the same names; the pool keeps each
  *    name once, reference-counted, instead of one copy per device. A name
  *    is freed when the last table holding it lets it go.
