@@ -164,8 +164,8 @@ static bool sendable(gw_data_t *d, const gw_journal_entry_t *e)
     return gw_subdev_logged_in(d->deps.subdev, e->pk, e->dn);
 }
 
-/* The params block of pk/dn in @p params (created on first use). */
-static json_t *block(json_t *params, const char *pk, const char *dn)
+/* The params block of pk/dn in @p params, NULL if none yet. */
+static json_t *find_block(json_t *params, const char *pk, const char *dn)
 {
     size_t i;
     json_t *b;
@@ -175,6 +175,15 @@ static json_t *block(json_t *params, const char *pk, const char *dn)
             !strcmp(json_string_value(json_object_get(ident, "deviceName")), dn))
             return b;
     }
+    return NULL;
+}
+
+/* The params block of pk/dn in @p params (created on first use). */
+static json_t *block(json_t *params, const char *pk, const char *dn)
+{
+    json_t *b = find_block(params, pk, dn);
+    if (b)
+        return b;
     b = json_pack("{s{ssss}s[]s[]}", "identity", "productKey", pk, "deviceName", dn, "properties", "events");
     json_array_append_new(params, b);
     return b;
@@ -183,15 +192,7 @@ static json_t *block(json_t *params, const char *pk, const char *dn)
 /* Whether @p params already has the block of pk/dn. */
 static bool has_block(json_t *params, const char *pk, const char *dn)
 {
-    size_t i;
-    json_t *b;
-    json_array_foreach(params, i, b) {
-        json_t *ident = json_object_get(b, "identity");
-        if (!strcmp(json_string_value(json_object_get(ident, "productKey")), pk) &&
-            !strcmp(json_string_value(json_object_get(ident, "deviceName")), dn))
-            return true;
-    }
-    return false;
+    return find_block(params, pk, dn) != NULL;
 }
 
 /* The exact length of a history/post params holding only entry @p e (value @p v); (size_t)-1 on OOM. */

@@ -48,6 +48,23 @@ static int read_meta(gw_store_t *st, uint64_t *bytes, uint64_t *depth, uint64_t 
     return r == SQLITE_ROW ? GW_STORE_OK : st_sqlfail(st, "read journal totals");
 }
 
+/** Inside a transaction: adds @p n to one of journal_meta's running counters (@p sql). */
+static int add_counter(gw_store_t *st, const char *sql, uint64_t n, const char *what)
+{
+    sqlite3_stmt *s = st_stmt(st, sql);
+    if (!s)
+        return GW_STORE_EIO;
+    sqlite3_bind_int64(s, 1, (int64_t)n);
+    int r = sqlite3_step(s);
+    sqlite3_reset(s);
+    return r == SQLITE_DONE ? GW_STORE_OK : st_sqlfail(st, what);
+}
+
+static int add_dropped(gw_store_t *st, uint64_t n, const char *what)
+{
+    return add_counter(st, "UPDATE journal_meta SET dropped = dropped + ?1 WHERE id = 1", n, what);
+}
+
 /** Inside a transaction: deletes the oldest entries until @p need bytes are freed (or the journal
  *  is empty), and counts them as dropped. */
 static int drop_oldest(gw_store_t *st, uint64_t need)
@@ -74,13 +91,7 @@ static int drop_oldest(gw_store_t *st, uint64_t need)
     sqlite3_reset(s);
     if (r != SQLITE_DONE)
         return st_sqlfail(st, "drop oldest journal entries");
-    s = st_stmt(st, "UPDATE journal_meta SET dropped = dropped + ?1 WHERE id = 1");
-    if (!s)
-        return GW_STORE_EIO;
-    sqlite3_bind_int64(s, 1, (int64_t)n);
-    r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? GW_STORE_OK : st_sqlfail(st, "count dropped entries");
+    return add_dropped(st, n, "count dropped entries");
 }
 
 /** Inside a transaction: makes room for @p incoming more bytes under the budget. */
@@ -197,13 +208,7 @@ int gw_journal_read(gw_store_t *st, uint64_t after_seq, size_t max, gw_journal_e
 
 static int add_acked(gw_store_t *st, size_t n)
 {
-    sqlite3_stmt *s = st_stmt(st, "UPDATE journal_meta SET acked = acked + ?1 WHERE id = 1");
-    if (!s)
-        return GW_STORE_EIO;
-    sqlite3_bind_int64(s, 1, (int64_t)n);
-    int r = sqlite3_step(s);
-    sqlite3_reset(s);
-    return r == SQLITE_DONE ? GW_STORE_OK : st_sqlfail(st, "count acked entries");
+    return add_counter(st, "UPDATE journal_meta SET acked = acked + ?1 WHERE id = 1", n, "count acked entries");
 }
 
 int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed)
@@ -261,18 +266,8 @@ int gw_journal_forget_device(gw_store_t *st, const char *pk, const char *dn, siz
         rc = st_sqlfail(st, "forget journal entries of a device");
     else
         done = (size_t)sqlite3_changes(st->db);
-    if (rc == GW_STORE_OK && done) {
-        s = st_stmt(st, "UPDATE journal_meta SET dropped = dropped + ?1 WHERE id = 1");
-        if (!s) {
-            rc = GW_STORE_EIO;
-        } else {
-            sqlite3_bind_int64(s, 1, (int64_t)done);
-            r = sqlite3_step(s);
-            sqlite3_reset(s);
-            if (r != SQLITE_DONE)
-                rc = st_sqlfail(st, "count forgotten entries");
-        }
-    }
+    if (rc == GW_STORE_OK && done)
+        rc = add_dropped(st, done, "count forgotten entries");
     rc = st_tx_end(st, rc);
     if (rc == GW_STORE_OK && removed)
         *removed = done;
