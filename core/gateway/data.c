@@ -275,6 +275,13 @@ static void on_session(void *data, const char *pk, const char *dn, bool in)
     refresh_from_hub(d, dev);
 }
 
+static void on_deleted(void *data, const char *pk, const char *dn)
+{
+    gw_data_t *d = ((data_ref_t *)data)->d;
+    if (d && !d->closing)
+        data_journal_forget(d, pk, dn);
+}
+
 /* One line with the counters (at shutdown, and every stats_interval_s when set). */
 static void data_log_totals(gw_data_t *d)
 {
@@ -369,7 +376,8 @@ gw_data_t *gw_data_new(const gw_data_deps_t *deps, const gw_data_options_t *opts
             goto fail;
     if (data_downlink_register(d) != 0 ||
         gw_cloud_add_state_listener(c, on_state, d->ref) != LGW_OK ||
-        gw_subdev_add_listener(d->deps.subdev, on_session, d->ref) != 0)
+        gw_subdev_add_listener(d->deps.subdev, on_session, d->ref) != 0 ||
+        gw_subdev_add_deleted_listener(d->deps.subdev, on_deleted, d->ref) != 0)
         goto fail;
     /* what a previous process left in the write-ahead log goes to the journal before any new value */
     data_wal_start(d);

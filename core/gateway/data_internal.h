@@ -206,6 +206,10 @@ bool data_journal_enabled(gw_data_t *d);
 int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
                      int64_t time_ms);
 void data_journal_commit(gw_data_t *d);
+/** Sub-device pk/dn was deleted (gw_subdev_deleted_fn): its held and journaled values can never be
+ *  posted; they are dropped (the journal's entries counted as dropped, the in-memory hold's as
+ *  held_dropped), after this tick's pending appends are committed so none of them outlives it. */
+void data_journal_forget(gw_data_t *d, const char *pk, const char *dn);
 void data_journal_drain(gw_data_t *d);
 void data_journal_on_reply(gw_data_t *d, data_inflight_t *f, int code);
 

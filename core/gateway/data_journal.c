@@ -157,6 +157,31 @@ void data_journal_commit(gw_data_t *d)
     }
 }
 
+void data_journal_forget(gw_data_t *d, const char *pk, const char *dn)
+{
+    data_dev_t *dev = data_dev_by_pkdn(d, pk, dn);
+    size_t held = 0;
+    if (dev) { /* the in-memory hold (no journal) */
+        held = json_array_size(dev->held_props) + json_array_size(dev->held_events);
+        json_decref(dev->held_props);
+        json_decref(dev->held_events);
+        dev->held_props = dev->held_events = NULL;
+        gw_list_remove(&dev->held_link);
+        d->st.held_dropped += held;
+    }
+    size_t n = 0;
+    if (data_journal_enabled(d)) {
+        data_journal_commit(d); /* what this tick collected goes in first, this device's included */
+        if (gw_journal_forget_device(d->deps.store, pk, dn, &n) != GW_STORE_OK) {
+            GW_WARN(DATA_LOG, "%s/%s: cannot drop its journaled values: %s", pk, dn,
+                    gw_store_errmsg(d->deps.store));
+            n = 0;
+        }
+    }
+    if (n + held)
+        GW_INFO(DATA_LOG, "%s/%s: %zu journaled value(s) dropped with the device", pk, dn, n + held);
+}
+
 static bool sendable(gw_data_t *d, const gw_journal_entry_t *e)
 {
     if (!strcmp(e->pk, d->gw_pk) && !strcmp(e->dn, d->gw_dn))
@@ -178,21 +203,12 @@ static json_t *find_block(json_t *params, const char *pk, const char *dn)
     return NULL;
 }
 
-/* The params block of pk/dn in @p params (created on first use). */
-static json_t *block(json_t *params, const char *pk, const char *dn)
+/* A new params block of pk/dn, appended to @p params (borrowed reference). */
+static json_t *new_block(json_t *params, const char *pk, const char *dn)
 {
-    json_t *b = find_block(params, pk, dn);
-    if (b)
-        return b;
-    b = json_pack("{s{ssss}s[]s[]}", "identity", "productKey", pk, "deviceName", dn, "properties", "events");
+    json_t *b = json_pack("{s{ssss}s[]s[]}", "identity", "productKey", pk, "deviceName", dn, "properties", "events");
     json_array_append_new(params, b);
     return b;
-}
-
-/* Whether @p params already has the block of pk/dn. */
-static bool has_block(json_t *params, const char *pk, const char *dn)
-{
-    return find_block(params, pk, dn) != NULL;
 }
 
 /* The exact length of a history/post params holding only entry @p e (value @p v); (size_t)-1 on OOM. */
@@ -237,7 +253,8 @@ static long drain_once(gw_data_t *d, size_t max)
             continue; /* cannot be: we wrote it; it will be dropped by the budget eventually */
         size_t blk = gw_tsl_identity_bytes(e[i].pk, e[i].dn);
         size_t ent = gw_tsl_entry_bytes(e[i].identifier, v, e[i].ts_ms) + 2; /* + the {} around it */
-        size_t cost = ent + (has_block(params, e[i].pk, e[i].dn) ? 0 : blk);
+        json_t *b = find_block(params, e[i].pk, e[i].dn);
+        size_t cost = ent + (b ? 0 : blk);
         if (bytes + cost > budget + 2) {
             /* alone (bound first, exact only when the bound says no) */
             size_t alone = 2 + blk + ent > budget + 2 ? alone_bytes(&e[i], v) : 0;
@@ -261,7 +278,8 @@ static long drain_once(gw_data_t *d, size_t max)
             }
         }
         bytes += cost;
-        json_t *b = block(params, e[i].pk, e[i].dn);
+        if (!b)
+            b = new_block(params, e[i].pk, e[i].dn);
         json_t *entry = json_pack("{s{sosI}}", e[i].identifier, "value", v, "time", (json_int_t)e[i].ts_ms);
         json_array_append_new(json_object_get(b, e[i].kind == GW_JOURNAL_EVENT ? "events" : "properties"), entry);
         seqs[k++] = e[i].seq;
@@ -272,7 +290,7 @@ static long drain_once(gw_data_t *d, size_t max)
     journal_busy(d);
     if (nd) {
         size_t removed = 0;
-        if (gw_journal_ack(d->deps.store, drop, nd, &removed) != GW_STORE_OK)
+        if (gw_journal_drop(d->deps.store, drop, nd, &removed) != GW_STORE_OK)
             GW_WARN(DATA_LOG, "cannot remove %zu oversize journal entries", nd);
     }
     free(drop);

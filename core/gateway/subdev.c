@@ -8,7 +8,6 @@
 #include "gateway_conf.h"
 #include "instance.h"
 #include "log.h"
-#include "store/journal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +120,8 @@ void sd_set_logged_in(gw_subdev_t *m, sd_dev_t *d, bool on)
     memcpy(pk, d->pk, sizeof pk); /* listeners may change the table */
     memcpy(dn, d->dn, sizeof dn);
     for (size_t i = 0; i < m->nlisteners; i++)
-        m->listeners[i].fn(m->listeners[i].data, pk, dn, on);
+        if (m->listeners[i].fn)
+            m->listeners[i].fn(m->listeners[i].data, pk, dn, on);
 }
 
 static void log_removed(void *data, int code, const char *message, const lgw_value_t *output)
@@ -149,20 +149,17 @@ static void remove_from_network(gw_subdev_t *m, sd_dev_t *d)
     gw_hub_remove(m->hub, d->instance, d->device_id, log_removed, what);
 }
 
-/*
- * A deleted device has no topology any more: nothing journaled for it can ever be posted (the
- * platform answers 6401), and the drain would re-read its entries on every pass until the budget
- * pushed them out. They go now, counted as dropped.
- */
-static void forget_journal(gw_subdev_t *m, const sd_dev_t *d)
+/* Tells the deletion listeners (after the session ended): nothing of @p d can be posted any more. */
+static void notify_deleted(gw_subdev_t *m, const sd_dev_t *d)
 {
     if (!d->pk[0] || !d->dn[0])
         return;
-    size_t n = 0;
-    if (gw_journal_forget_device(m->store, d->pk, d->dn, &n) != GW_STORE_OK)
-        GW_WARN("subdev", "%s: cannot drop its journaled values: %s", d->ckey, gw_store_errmsg(m->store));
-    else if (n)
-        GW_INFO("subdev", "%s: %zu journaled value(s) dropped with the device", d->ckey, n);
+    char pk[GW_STORE_NAME_MAX], dn[GW_STORE_NAME_MAX];
+    memcpy(pk, d->pk, sizeof pk); /* listeners may change the table */
+    memcpy(dn, d->dn, sizeof dn);
+    for (size_t i = 0; i < m->nlisteners; i++)
+        if (m->listeners[i].deleted)
+            m->listeners[i].deleted(m->listeners[i].data, pk, dn);
 }
 
 void sd_cloud_deleted(gw_subdev_t *m, sd_dev_t *d, const char *why)
@@ -179,7 +176,7 @@ void sd_cloud_deleted(gw_subdev_t *m, sd_dev_t *d, const char *why)
     if (gw_store_removed_has(m->store, d->pk, d->dn, &in_removed) == GW_STORE_OK && in_removed)
         gw_store_removed_delete(m->store, d->pk, d->dn);
     sd_set_logged_in(m, d, false);
-    forget_journal(m, d);
+    notify_deleted(m, d);
     remove_from_network(m, d);
     m->stats.cloud_deleted++;
     m->add_paused_until = 0; /* room in the topology again */
@@ -200,7 +197,7 @@ static void local_delete(gw_subdev_t *m, sd_dev_t *d, bool remove_network)
         GW_INFO("subdev", "%s/%s deleted locally (never proxied)", d->instance, d->device_id);
     }
     sd_set_logged_in(m, d, false); /* topo/delete ends the session */
-    forget_journal(m, d);
+    notify_deleted(m, d);
     if (remove_network)
         remove_from_network(m, d);
     d->present = false;
@@ -487,16 +484,24 @@ void gw_subdev_session_lost(gw_subdev_t *m, const char *pk, const char *dn)
     sd_kick(m);
 }
 
-int gw_subdev_add_listener(gw_subdev_t *m, gw_subdev_session_fn fn, void *data)
+static int add_listener(gw_subdev_t *m, sd_listener_t one)
 {
-    if (!m || !fn)
-        return -1;
     sd_listener_t *l = realloc(m->listeners, (m->nlisteners + 1) * sizeof *l);
     if (!l)
         return -1;
     m->listeners = l;
-    l[m->nlisteners++] = (sd_listener_t){fn, data};
+    l[m->nlisteners++] = one;
     return 0;
+}
+
+int gw_subdev_add_listener(gw_subdev_t *m, gw_subdev_session_fn fn, void *data)
+{
+    return m && fn ? add_listener(m, (sd_listener_t){.fn = fn, .data = data}) : -1;
+}
+
+int gw_subdev_add_deleted_listener(gw_subdev_t *m, gw_subdev_deleted_fn fn, void *data)
+{
+    return m && fn ? add_listener(m, (sd_listener_t){.deleted = fn, .data = data}) : -1;
 }
 
 /* ---- control ---------------------------------------------------------------------------------- */

@@ -57,4 +57,14 @@ typedef void (*gw_subdev_session_fn)(void *data, const char *pk, const char *dn,
 /** Adds a session listener (several may be registered). Returns 0 or -1. */
 int gw_subdev_add_listener(gw_subdev_t *m, gw_subdev_session_fn fn, void *data);
 
+/**
+ * Called when a sub-device was deleted, in the cloud or locally, after its session ended: it has
+ * no topology any more, so nothing queued or journaled for it can ever be posted (the data layer
+ * drops its journal entries).
+ */
+typedef void (*gw_subdev_deleted_fn)(void *data, const char *pk, const char *dn);
+
+/** Adds a deletion listener (several may be registered). Returns 0 or -1. */
+int gw_subdev_add_deleted_listener(gw_subdev_t *m, gw_subdev_deleted_fn fn, void *data);
+
 #endif

@@ -54,7 +54,8 @@ typedef struct sd_dev {
 } sd_dev_t;
 
 typedef struct sd_listener {
-    gw_subdev_session_fn fn;
+    gw_subdev_session_fn fn;       /* one of fn and deleted is set */
+    gw_subdev_deleted_fn deleted;
     void *data;
 } sd_listener_t;
 

@@ -211,7 +211,8 @@ static int add_acked(gw_store_t *st, size_t n)
     return add_counter(st, "UPDATE journal_meta SET acked = acked + ?1 WHERE id = 1", n, "count acked entries");
 }
 
-int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed)
+/* Deletes the listed entries in one transaction and counts them as acked or as dropped. */
+static int delete_seqs(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed, bool dropped)
 {
     st_clear_err(st);
     if (removed)
@@ -232,16 +233,26 @@ int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *remov
         int r = sqlite3_step(s);
         sqlite3_reset(s);
         if (r != SQLITE_DONE)
-            rc = st_sqlfail(st, "acknowledge journal entry");
+            rc = st_sqlfail(st, dropped ? "drop journal entry" : "acknowledge journal entry");
         else
             done += (size_t)sqlite3_changes(st->db);
     }
     if (rc == GW_STORE_OK && done)
-        rc = add_acked(st, done);
+        rc = dropped ? add_dropped(st, done, "count dropped entries") : add_acked(st, done);
     rc = st_tx_end(st, rc);
     if (rc == GW_STORE_OK && removed)
         *removed = done;
     return rc;
+}
+
+int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed)
+{
+    return delete_seqs(st, seqs, n, removed, false);
+}
+
+int gw_journal_drop(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed)
+{
+    return delete_seqs(st, seqs, n, removed, true);
 }
 
 int gw_journal_forget_device(gw_store_t *st, const char *pk, const char *dn, size_t *removed)

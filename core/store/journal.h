@@ -108,6 +108,10 @@ void gw_journal_entries_free(gw_journal_entry_t *entries, size_t count);
  */
 int gw_journal_ack(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed);
 
+/** Like gw_journal_ack(), for entries given up rather than delivered (one too big for any
+ *  message): they are counted as dropped, not acked. */
+int gw_journal_drop(gw_store_t *st, const uint64_t *seqs, size_t n, size_t *removed);
+
 /** Deletes every entry with first <= seq <= last (a contiguous acked batch); one transaction. */
 int gw_journal_ack_range(gw_store_t *st, uint64_t first, uint64_t last, size_t *removed);
 

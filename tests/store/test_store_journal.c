@@ -385,6 +385,24 @@ static void test_forget_device(void **state)
     gw_journal_entries_free(e, n);
 }
 
+/* Entries given up (gw_journal_drop) count as dropped, never as acked. */
+static void test_drop_counts_dropped(void **state)
+{
+    fx_t *fx = *state;
+    uint64_t a = put(fx->st, 1), b = put(fx->st, 2);
+    put(fx->st, 3);
+    gw_journal_stats_t before, after;
+    TU_OK(gw_journal_stats(fx->st, &before));
+    uint64_t seqs[] = {a, b, 999};
+    size_t removed = 0;
+    TU_OK(gw_journal_drop(fx->st, seqs, 3, &removed));
+    assert_int_equal(removed, 2);
+    TU_OK(gw_journal_stats(fx->st, &after));
+    assert_int_equal(after.depth, 1);
+    assert_int_equal(after.dropped, before.dropped + 2);
+    assert_int_equal(after.acked, before.acked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal_sync_normal_and_journal_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forget_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_counts_dropped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
