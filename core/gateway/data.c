@@ -361,6 +361,7 @@ gw_data_t *gw_data_new(const gw_data_deps_t *deps, const gw_data_options_t *opts
         goto fail;
     }
     d->ref->d = d;
+    data_send_init(d);
     d->ref->next = g_refs;
     g_refs = d->ref;
     if (d->deps.store && d->opt.journal && d->opt.journal_max_bytes)

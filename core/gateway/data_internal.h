@@ -190,6 +190,8 @@ void data_inflight_free(data_inflight_t *f);
  * and warns at most once a minute, naming device and identifier, never the value.
  */
 void data_oversize(gw_data_t *d, const char *pk, const char *dn, const char *id, bool event, size_t bytes);
+/** Connects the pack builder's drop callback to data_oversize (once, when the pack is created). */
+void data_send_init(gw_data_t *d);
 /** Publishes @p params (text) as a request on @p topic and tracks the reply. NULL if not sent. */
 data_inflight_t *data_send_request(gw_data_t *d, const char *topic, const char *method, const char *params,
                                    size_t len);

@@ -211,6 +211,11 @@ static void on_pack_oversize(void *ctx, const char *pk, const char *dn, const ch
     data_oversize(ctx, pk, dn, id, event, bytes);
 }
 
+void data_send_init(gw_data_t *d)
+{
+    gw_tsl_pack_set_drop_cb(d->pack, on_pack_oversize, d);
+}
+
 /* ---- flushing ------------------------------------------------------------------------ */
 
 static void emit_pack(void *ctx, const char *params, size_t len)
@@ -274,7 +279,6 @@ void data_send_flush(gw_data_t *d)
 {
     if (!d->pack_values && !gw_tsl_pack_pending(d->pack))
         return;
-    gw_tsl_pack_set_drop_cb(d->pack, on_pack_oversize, d);
     /* Backpressure: with max_inflight posts unanswered, values wait in the queue; once
      * the queue holds 4 × flush_values they go to the hold (the journal) instead. */
     bool full = d->connected && d->n_inflight >= d->opt.max_inflight;
