@@ -142,24 +142,25 @@ static int build(const gw_tsl_datatype_t *t, const lgw_value_t *v, const char *p
         break;
     case LGW_TYPE_FLOAT:
     case LGW_TYPE_DOUBLE:
-        if (vt == LGW_TYPE_FLOAT) {
-            float f;
-            lgw_value_get_double(v, &d);
-            f = (float)d;
-            d = gw_tsl_float_decimal(f);
-        } else if (vt == LGW_TYPE_DOUBLE || vt == LGW_TYPE_INT) {
-            lgw_value_get_double(v, &d);
-        } else
+        if (vt != LGW_TYPE_FLOAT && vt != LGW_TYPE_DOUBLE && vt != LGW_TYPE_INT)
             return wrong_type(t, v, path, err);
+        lgw_value_get_double(v, &d);
         if (!isfinite(d))
             return gw_tsl_err_set(err, gw_tsl_type_code(t->type), path, "%g is not a finite number", d);
+        /* A float sample, or any number for a TSL float (single precision on the platform):
+         * the shortest decimal of its float, not the noise digits of a double
+         * (509.25 for 509.2499966270152). Beyond float range it stays as it is and the
+         * range check refuses it. */
+        bool as_float = vt == LGW_TYPE_FLOAT || (t->type == LGW_TYPE_FLOAT && fabs(d) <= FLT_MAX);
+        if (as_float)
+            d = gw_tsl_float_decimal((float)d);
         /* Off the grid: to the nearest point. On it: exactly as given, except a
          * float sample (20.980024 for 20.98), whose digits past float precision are
          * noise, so the snap loses nothing. */
         if (t->step > 0) {
             double base = t->has_min ? t->min : 0.0;
             double eps = t->type == LGW_TYPE_FLOAT ? 4 * (double)FLT_EPSILON : 16 * DBL_EPSILON;
-            if (vt == LGW_TYPE_FLOAT || !gw_tsl_num_on_step(d, base, t->step, eps))
+            if (as_float || !gw_tsl_num_on_step(d, base, t->step, eps))
                 d = gw_tsl_num_snap(d, base, t->step);
         }
         *out = json_real(d);

@@ -361,6 +361,29 @@ static void test_uplink_snaps_to_step(void **state)
     lgw_value_free(v);
 }
 
+/* A double for a TSL float (single precision on the platform) is sent with float precision;
+ * for a TSL double it is sent as it is. */
+static void test_double_into_float(void **state)
+{
+    (void)state;
+    gw_tsl_datatype_t dt;
+    memset(&dt, 0, sizeof dt);
+    dt.type = LGW_TYPE_FLOAT;
+    dt.min = -1e6; /* the parser always fills the range */
+    dt.max = 1e6;
+    lgw_value_t *v = lgw_value_new_double(509.2499966270152);
+    json_t *j = NULL;
+    gw_tsl_err_t err;
+    assert_int_equal(gw_tsl_value_to_json(&dt, v, "P", 0, &j, &err), 0);
+    assert_true(json_real_value(j) == 509.25);
+    json_decref(j);
+    dt.type = LGW_TYPE_DOUBLE;
+    assert_int_equal(gw_tsl_value_to_json(&dt, v, "P", 0, &j, &err), 0);
+    assert_true(json_real_value(j) == 509.2499966270152);
+    json_decref(j);
+    lgw_value_free(v);
+}
+
 static void test_random_values(void **state)
 {
     (void)state;
@@ -406,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_to_json),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_uplink_snaps_to_step),
+        cmocka_unit_test(test_double_into_float),
         cmocka_unit_test(test_random_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
