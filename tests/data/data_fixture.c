@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -214,49 +213,7 @@ void df_broker_stop(df_t *f)
 
 int df_broker_start_again(df_t *f)
 {
-    char port[16], log[400];
-    snprintf(port, sizeof port, "%d", f->b.port);
-    snprintf(log, sizeof log, "%s/broker.log", f->b.dir);
-    for (int attempt = 0; attempt < 50; attempt++) { /* the old socket may linger briefly */
-        pid_t pid = fork();
-        if (pid < 0)
-            return -1;
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-                close(fd);
-            }
-            if (EMU_PRELOAD[0]) {
-                setenv("LD_PRELOAD", EMU_PRELOAD, 1);
-                setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1", 1);
-            }
-            execl(EMU_CLI, EMU_CLI, "broker", "--port", port, "--plugin", EMU_PLUGIN, "--registry", f->b.registry,
-                  "--state-dir", f->b.state_dir, "-v", (char *)NULL);
-            _exit(127);
-        }
-        long long deadline = df_now_ms() + 5000;
-        int status;
-        while (df_now_ms() < deadline) {
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                pid = 0;
-                break;
-            }
-            if (emu_port_open(f->b.port)) {
-                f->b.pid = pid;
-                return 0;
-            }
-            usleep(20000);
-        }
-        if (pid) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-        }
-        usleep(100000);
-    }
-    return -1;
+    return emu_broker_start_again(&f->b);
 }
 
 void df_cleanup(df_t *f)

@@ -70,12 +70,22 @@ long emu_file_size(const char *path)
     return stat(path, &st) == 0 ? (long)st.st_size : 0;
 }
 
-static int spawn_broker(emu_broker_t *b)
+/*
+ * Starts the broker process on b->port (and b->tls_port with TLS). @p pick:
+ * choose new free ports before each attempt; else the ports stay (a gateway
+ * configured with them reconnects) and an attempt that fails, e.g. while the
+ * old socket lingers, is retried after @p retry_ms.
+ */
+static int spawn_broker_on(emu_broker_t *b, bool pick, int attempts, int retry_ms)
 {
-    for (int attempt = 0; attempt < 5; attempt++) {
+    for (int attempt = 0; attempt < attempts; attempt++) {
+        if (attempt && retry_ms)
+            usleep((useconds_t)retry_ms * 1000);
         char port[16], tls_port[16], cert[320], key[320], log[320];
-        b->port = free_port();
-        b->tls_port = b->cafile[0] ? free_port() : -1;
+        if (pick) {
+            b->port = free_port();
+            b->tls_port = b->cafile[0] ? free_port() : -1;
+        }
         snprintf(port, sizeof port, "%d", b->port);
         snprintf(tls_port, sizeof tls_port, "%d", b->tls_port);
         snprintf(cert, sizeof cert, "%s/tls/server.pem", b->dir);
@@ -106,14 +116,24 @@ static int spawn_broker(emu_broker_t *b)
         int status;
         while (mono_ms() < deadline) {
             if (waitpid(pid, &status, WNOHANG) == pid) { b->pid = 0; break; }   /* e.g. port taken: retry */
-            if (emu_log_says_running(log, log_from) && emu_port_open(b->port) && (b->tls_port < 0 || emu_port_open(b->tls_port)))
+            if (emu_log_says_running(log, log_from) && emu_port_open(b->port) && (!b->cafile[0] || emu_port_open(b->tls_port)))
                 return 0;
             usleep(20000);
         }
         if (b->pid) { kill(pid, SIGKILL); waitpid(pid, &status, 0); b->pid = 0; }
-        fprintf(stderr, "harness: broker did not start (attempt %d), see %s\n", attempt + 1, log);
+        fprintf(stderr, "harness: broker did not start on port %d (attempt %d), see %s\n", b->port, attempt + 1, log);
     }
     return -1;
+}
+
+static int spawn_broker(emu_broker_t *b)
+{
+    return spawn_broker_on(b, true, 5, 0);
+}
+
+int emu_broker_start_again(emu_broker_t *b)
+{
+    return spawn_broker_on(b, false, 50, 100);
 }
 
 int emu_broker_start(emu_broker_t *b, const char *registry_json, bool tls)

@@ -47,6 +47,10 @@ pid_t emu_spawn_linkgw(const char *bin, const char *conf, const char *log, const
 int emu_broker_start(emu_broker_t *b, const char *registry_json, bool tls);
 /* Stop (SIGTERM, wait) and start again on the same state dir (new free ports). */
 int emu_broker_restart(emu_broker_t *b);
+/* Start the stopped broker again on the same ports and state dir (a gateway configured with
+ * the port reconnects to it), retrying while the old socket lingers. b->dir (broker.log),
+ * b->registry, b->state_dir and b->port must be set; TLS when b->cafile is. 0 on success. */
+int emu_broker_start_again(emu_broker_t *b);
 /* Kill the broker with SIGKILL (a crash: nothing saved on the way out) and start it
  * again on the same state dir. */
 int emu_broker_crash_restart(emu_broker_t *b);

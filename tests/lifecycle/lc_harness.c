@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -165,52 +164,9 @@ int lc_write_instance(lc_t *t, const char *sim_settings, const char *keys)
 
 int lc_broker_start(lc_t *t)
 {
-    for (int attempt = 0; attempt < 3; attempt++) {
-        char port[16], log[400];
-        snprintf(port, sizeof port, "%d", t->b.port);
-        snprintf(log, sizeof log, "%s/broker.log", t->dir);
-        long log_from = emu_file_size(log); /* appended to across restarts */
-        pid_t pid = fork();
-        if (pid < 0)
-            return -1;
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-                close(fd);
-            }
-            if (LC_EMU_PRELOAD[0]) {
-                setenv("LD_PRELOAD", LC_EMU_PRELOAD, 1);
-                setenv("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1", 1);
-            }
-            /* -v: mosquitto logs "running" (information level), which readiness waits for */
-            execl(LC_EMU_CLI, LC_EMU_CLI, "broker", "--port", port, "--plugin", LC_EMU_PLUGIN, "--registry",
-                  t->b.registry, "--state-dir", t->b.state_dir, "-v", (char *)NULL);
-            _exit(127);
-        }
-        g_broker = t->b.pid = pid;
-        long long deadline = mono_ms() + 15000;
-        int status;
-        while (mono_ms() < deadline) {
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                t->b.pid = 0;
-                break;
-            }
-            if (emu_log_says_running(log, log_from) && emu_port_open(t->b.port))
-                return 0;
-            usleep(20000);
-        }
-        if (t->b.pid) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            t->b.pid = 0;
-        }
-        fprintf(stderr, "lc: broker did not start on port %d (attempt %d), see %s\n", t->b.port, attempt + 1, log);
-        usleep(500000); /* the port may still be in TIME_WAIT / taken: retry */
-    }
-    return -1;
+    int rc = emu_broker_start_again(&t->b); /* t->b.port: the port linkgw.conf names */
+    g_broker = t->b.pid;
+    return rc;
 }
 
 static int stop_child(pid_t *pidp, int sig, int timeout_ms)
