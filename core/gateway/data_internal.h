@@ -205,6 +205,9 @@ void data_downlink_latency(gw_data_t *d, uint32_t *p50, uint32_t *p99);
 
 /* ---- data_journal.c ---------------------------------------------------------- */
 bool data_journal_enabled(gw_data_t *d);
+/** Collects a value for the next journal commit. -1 when it cannot be journaled (out of memory, or
+ *  its JSON text over GW_JOURNAL_VALUE_MAX, which the journal refuses): the caller keeps it in the
+ *  in-memory hold instead of losing it at the commit. */
 int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, const char *id, const json_t *value,
                      int64_t time_ms);
 void data_journal_commit(gw_data_t *d);

@@ -49,8 +49,8 @@ int data_journal_put(gw_data_t *d, const char *pk, const char *dn, bool event, c
 {
     size_t pl = strlen(pk) + 1, dl = strlen(dn) + 1, il = strlen(id) + 1;
     size_t vl = json_dumpb(value, NULL, 0, VALUE_FLAGS);
-    if (vl == 0)
-        return -1;
+    if (vl == 0 || vl > GW_JOURNAL_VALUE_MAX)
+        return -1; /* the journal would refuse it at the commit: the caller holds it in memory instead */
     size_t size = (sizeof(jrec_t) + pl + dl + il + vl + 1 + 7) & ~(size_t)7;
     if (size > UINT32_MAX)
         return -1;
