@@ -260,10 +260,8 @@ int gw_journal_forget_device(gw_store_t *st, const char *pk, const char *dn, siz
     st_clear_err(st);
     if (removed)
         *removed = 0;
-    if (!pk || !*pk || !dn || !*dn)
-        return st_fail(st, GW_STORE_EINVAL, "forget journal entries: ProductKey and DeviceName are required");
-    int rc = st_tx_begin_journal(st);
-    if (rc != GW_STORE_OK)
+    int rc = st_check_names(st, pk, dn);
+    if (rc != GW_STORE_OK || (rc = st_tx_begin_journal(st)) != GW_STORE_OK)
         return rc;
     sqlite3_stmt *s = st_stmt(st, "DELETE FROM journal WHERE pk = ?1 AND dn = ?2");
     if (!s)

@@ -121,7 +121,7 @@ int gw_journal_ack_range(gw_store_t *st, uint64_t first, uint64_t last, size_t *
  * topology): its entries would otherwise wait for a session that never comes, be re-read by every
  * drain pass, and hold budget that live devices need.
  * @param removed optional, receives how many entries were deleted.
- * @return GW_STORE_OK, EINVAL (empty pk or dn), EIO.
+ * @return GW_STORE_OK, EINVAL (pk or dn not a valid name), EIO.
  */
 int gw_journal_forget_device(gw_store_t *st, const char *pk, const char *dn, size_t *removed);
 
