@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "tsl_uplink.h"
+#include "pack_walk.h"
 
 static size_t dumped(const json_t *v)
 {
@@ -134,41 +135,6 @@ static size_t alone_len(const char *dn, const char *id, json_t *v, int64_t t, bo
     return s.max_len;
 }
 
-/* Every value's time (its unique sequence number) found in @p msgs, per device/kind/id in order. */
-static void walk(const json_t *msgs, json_t *seen, json_t *times)
-{
-    size_t i;
-    const json_t *m;
-    json_array_foreach(msgs, i, m) {
-        json_t *blocks = json_array();
-        json_array_append(blocks, (json_t *)m);
-        json_array_extend(blocks, json_object_get(m, "subDevices"));
-        size_t k;
-        const json_t *blk;
-        json_array_foreach(blocks, k, blk) {
-            const char *dn =
-                k == 0 ? "gw" : json_string_value(json_object_get(json_object_get(blk, "identity"), "deviceName"));
-            for (int kind = 0; kind < 2; kind++) {
-                const char *key;
-                const json_t *e;
-                json_object_foreach(json_object_get(blk, kind ? "events" : "properties"), key, e) {
-                    char full[64];
-                    snprintf(full, sizeof full, "%s/%d/%s", dn, kind, key);
-                    json_int_t t = json_integer_value(json_object_get(e, "time"));
-                    json_t *prev = json_object_get(seen, full);
-                    if (prev)
-                        assert_true(json_integer_value(prev) < t); /* order kept */
-                    json_object_set_new(seen, full, json_integer(t));
-                    char tk[24];
-                    snprintf(tk, sizeof tk, "%lld", (long long)t);
-                    assert_null(json_object_get(times, tk)); /* at most once */
-                    json_object_set_new(times, tk, json_true());
-                }
-            }
-        }
-        json_decref(blocks);
-    }
-}
 
 /*
  * Random queues of values of every size (numbers, short and long texts with
@@ -248,7 +214,7 @@ static void test_split_random(void **state)
         }
         /* exactly once: delivered, or dropped because alone it is over the budget */
         json_t *seen = json_object(), *times = json_object();
-        walk(s.msgs, seen, times);
+        pack_walk(s.msgs, seen, times);
         const char *tk;
         json_t *rec;
         size_t missing = 0;
@@ -308,7 +274,7 @@ static void test_oversize_dropped(void **state)
         long n = gw_tsl_pack_flush(p, collect, &s);
         assert_true(s.max_len <= gw_tsl_pack_max_bytes(p));
         json_t *seen = json_object(), *times = json_object();
-        walk(s.msgs, seen, times);
+        pack_walk(s.msgs, seen, times);
         assert_non_null(json_object_get(times, "4"));
         assert_non_null(json_object_get(times, "6"));
         if (edge) {
@@ -375,7 +341,7 @@ static void test_platform_budget(void **state)
     assert_true(n >= 2);
     assert_true(s.max_len <= GW_TSL_PARAMS_MAX);
     json_t *seen = json_object(), *times = json_object();
-    walk(s.msgs, seen, times);
+    pack_walk(s.msgs, seen, times);
     assert_int_equal(json_object_size(times), 200);
     assert_int_equal(gw_tsl_pack_dropped(p), 0);
     json_decref(seen);

@@ -16,6 +16,7 @@
 
 #include "tsl_uplink.h"
 #include "tsl_validate.h"
+#include "pack_walk.h"
 
 static json_t *J(const char *text)
 {
@@ -330,33 +331,7 @@ static void test_pack_random(void **state)
         gw_tsl_pack_free(p2);
         /* per (device, kind, id): times strictly increase across messages */
         json_t *seen = json_object();
-        size_t i;
-        const json_t *m;
-        json_array_foreach(out, i, m) {
-            json_t *blocks = json_array();
-            json_array_append(blocks, (json_t *)m);
-            json_array_extend(blocks, json_object_get(m, "subDevices"));
-            size_t k;
-            const json_t *blk;
-            json_array_foreach(blocks, k, blk) {
-                const char *dn = k == 0 ? "gw" : json_string_value(json_object_get(json_object_get(blk, "identity"),
-                                                                                    "deviceName"));
-                for (int kind = 0; kind < 2; kind++) {
-                    const char *key;
-                    const json_t *e;
-                    json_object_foreach(json_object_get(blk, kind ? "events" : "properties"), key, e) {
-                        char full[64];
-                        snprintf(full, sizeof full, "%s/%d/%s", dn, kind, key);
-                        json_int_t t = json_integer_value(json_object_get(e, "time"));
-                        json_t *prev = json_object_get(seen, full);
-                        if (prev)
-                            assert_true(json_integer_value(prev) < t);
-                        json_object_set_new(seen, full, json_integer(t));
-                    }
-                }
-            }
-            json_decref(blocks);
-        }
+        pack_walk(out, seen, NULL);
         json_decref(seen);
         json_decref(out);
         gw_tsl_pack_free(p);
